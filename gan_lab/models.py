@@ -1,0 +1,192 @@
+"""Generator and discriminator builders.
+
+Every builder returns a ``keras.Model`` with an ``Input`` layer. Conventions:
+
+- generators take noise of shape ``(N, noise_dim)``; discriminators return one logit (or score) per image;
+- the CS231n pair (:func:`dense_*`, :func:`dc_*`) works on flat images ``(N, 784)`` as CS231n's notebook does;
+  the other recipes work on ``(N, 28, 28, 1)``. :class:`gan_lab.train.GAN` reshapes between the two, so any
+  generator can be paired with any discriminator.
+
+Parameter counts (``count_params()``, BatchNorm moving statistics included) are listed in the README and
+checked by :mod:`gan_lab.checks`.
+"""
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from gan_lab.ops import leaky_relu, sample_noise  # noqa: F401  (re-exported for learners)
+
+IMAGE_SHAPE = (28, 28, 1)
+IMAGE_PIXELS = 28 * 28
+
+
+def _lrelu(alpha):
+    return layers.LeakyReLU(negative_slope=alpha)
+
+
+# --- CS231n (Stanford CS231n GAN notebook) -------------------------------------------------------------
+
+def dense_discriminator(name: str = "dense_discriminator") -> keras.Model:
+    """784 → 256 LeakyReLU(0.01) → 256 LeakyReLU(0.01) → 1 logit. 267,009 parameters."""
+    x_in = keras.Input((IMAGE_PIXELS,), name="image")
+    x = layers.Dense(256)(x_in)
+    x = _lrelu(0.01)(x)
+    x = layers.Dense(256)(x)
+    x = _lrelu(0.01)(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, logit, name=name)
+
+
+def dense_generator(noise_dim: int = 96, name: str = "dense_generator") -> keras.Model:
+    """noise → 1024 ReLU → 1024 ReLU → 784 tanh. 1,858,320 parameters at noise_dim 4."""
+    z = keras.Input((noise_dim,), name="noise")
+    x = layers.Dense(1024, activation="relu")(z)
+    x = layers.Dense(1024, activation="relu")(x)
+    img = layers.Dense(IMAGE_PIXELS, activation="tanh", name="image")(x)
+    return keras.Model(z, img, name=name)
+
+
+def dc_discriminator(name: str = "dc_discriminator") -> keras.Model:
+    """(N, 784) → 28×28×1; Conv 32 5×5 valid, LeakyReLU, MaxPool 2; Conv 64 5×5 valid, LeakyReLU,
+    MaxPool 2; FC 1024 LeakyReLU; FC 1. 1,102,721 parameters."""
+    x_in = keras.Input((IMAGE_PIXELS,), name="image")
+    x = layers.Reshape(IMAGE_SHAPE)(x_in)
+    x = layers.Conv2D(32, 5, padding="valid")(x)
+    x = _lrelu(0.01)(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Conv2D(64, 5, padding="valid")(x)
+    x = _lrelu(0.01)(x)
+    x = layers.MaxPooling2D(2)(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(1024)(x)
+    x = _lrelu(0.01)(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, logit, name=name)
+
+
+def dc_generator(noise_dim: int = 96, name: str = "dc_generator") -> keras.Model:
+    """FC 1024 ReLU BN; FC 7·7·128 ReLU BN; ConvT 64 4×4 s2 same ReLU BN; ConvT 1 4×4 s2 tanh → (N, 784).
+    6,595,521 parameters at noise_dim 4 (BatchNorm moving statistics included)."""
+    z = keras.Input((noise_dim,), name="noise")
+    x = layers.Dense(1024, activation="relu")(z)
+    x = layers.BatchNormalization()(x)
+    x = layers.Dense(7 * 7 * 128, activation="relu")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Reshape((7, 7, 128))(x)
+    x = layers.Conv2DTranspose(64, 4, strides=2, padding="same", activation="relu")(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)
+    img = layers.Reshape((IMAGE_PIXELS,), name="image")(x)
+    return keras.Model(z, img, name=name)
+
+
+# --- TensorFlow DCGAN tutorial --------------------------------------------------------------------------
+
+def tf_tutorial_generator(noise_dim: int = 100, name: str = "tf_tutorial_generator") -> keras.Model:
+    """Dense 7·7·256 (no bias) → BN → LeakyReLU → ConvT 128 5×5 s1 → BN → LeakyReLU → ConvT 64 5×5 s2 →
+    BN → LeakyReLU → ConvT 1 5×5 s2 tanh → (N, 28, 28, 1)."""
+    z = keras.Input((noise_dim,), name="noise")
+    x = layers.Dense(7 * 7 * 256, use_bias=False)(z)
+    x = layers.BatchNormalization()(x)
+    x = _lrelu(0.3)(x)
+    x = layers.Reshape((7, 7, 256))(x)
+    for filters, stride in ((128, 1), (64, 2)):
+        x = layers.Conv2DTranspose(filters, 5, strides=stride, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = _lrelu(0.3)(x)
+    img = layers.Conv2DTranspose(1, 5, strides=2, padding="same", use_bias=False, activation="tanh",
+                                 name="image")(x)
+    return keras.Model(z, img, name=name)
+
+
+def tf_tutorial_discriminator(name: str = "tf_tutorial_discriminator") -> keras.Model:
+    """Conv 64 5×5 s2 → LeakyReLU → Dropout 0.3 → Conv 128 5×5 s2 → LeakyReLU → Dropout 0.3 → Dense 1."""
+    x_in = keras.Input(IMAGE_SHAPE, name="image")
+    x = x_in
+    for filters in (64, 128):
+        x = layers.Conv2D(filters, 5, strides=2, padding="same")(x)
+        x = _lrelu(0.3)(x)
+        x = layers.Dropout(0.3)(x)
+    x = layers.Flatten()(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, logit, name=name)
+
+
+# --- Fashion-MNIST recipes ------------------------------------------------------------------------------
+
+def fashion_mlp_generator(noise_dim: int = 100, name: str = "fashion_mlp_generator") -> keras.Model:
+    """noise → 256 → 512 → 1024 (LeakyReLU 0.2, BN) → 784 tanh, reshaped to 28×28×1."""
+    z = keras.Input((noise_dim,), name="noise")
+    x = z
+    for units in (256, 512, 1024):
+        x = layers.Dense(units)(x)
+        x = _lrelu(0.2)(x)
+        x = layers.BatchNormalization(momentum=0.8)(x)
+    x = layers.Dense(IMAGE_PIXELS, activation="tanh")(x)
+    img = layers.Reshape(IMAGE_SHAPE, name="image")(x)
+    return keras.Model(z, img, name=name)
+
+
+def fashion_mlp_discriminator(name: str = "fashion_mlp_discriminator") -> keras.Model:
+    """28×28×1 → flatten → 512 → 256 (LeakyReLU 0.2) → 1 logit."""
+    x_in = keras.Input(IMAGE_SHAPE, name="image")
+    x = layers.Flatten()(x_in)
+    for units in (512, 256):
+        x = layers.Dense(units)(x)
+        x = _lrelu(0.2)(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, logit, name=name)
+
+
+def fashion_dcgan_generator(noise_dim: int = 128, name: str = "fashion_dcgan_generator") -> keras.Model:
+    """noise 128 → Dense 7·7·256 → LeakyReLU → [UpSample 2 → Conv 3×3 → BN → LeakyReLU] ×2 (128, 64 filters)
+    → Conv 1 7×7 sigmoid → (N, 28, 28, 1) in [0, 1]. About 2.15 M parameters."""
+    z = keras.Input((noise_dim,), name="noise")
+    x = layers.Dense(7 * 7 * 256)(z)
+    x = _lrelu(0.2)(x)
+    x = layers.Reshape((7, 7, 256))(x)
+    for filters in (128, 64):
+        x = layers.UpSampling2D(2)(x)
+        x = layers.Conv2D(filters, 3, padding="same")(x)
+        x = layers.BatchNormalization()(x)
+        x = _lrelu(0.2)(x)
+    img = layers.Conv2D(1, 7, padding="same", activation="sigmoid", name="image")(x)
+    return keras.Model(z, img, name=name)
+
+
+def fashion_dcgan_discriminator(name: str = "fashion_dcgan_discriminator") -> keras.Model:
+    """[Conv 3×3 s2 → LeakyReLU 0.2 → Dropout 0.25] × (64, 128, 256) → Flatten → Dense 1. About 1.11 M."""
+    x_in = keras.Input(IMAGE_SHAPE, name="image")
+    x = x_in
+    for filters in (64, 128, 256):
+        x = layers.Conv2D(filters, 3, strides=2, padding="same")(x)
+        x = _lrelu(0.2)(x)
+        x = layers.Dropout(0.25)(x)
+    x = layers.Flatten()(x)
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, logit, name=name)
+
+
+# --- registry -------------------------------------------------------------------------------------------
+
+ARCHITECTURES = {
+    "dense": (dense_generator, dense_discriminator),
+    "dcgan": (dc_generator, dc_discriminator),
+    "tf_tutorial": (tf_tutorial_generator, tf_tutorial_discriminator),
+    "fashion_mlp": (fashion_mlp_generator, fashion_mlp_discriminator),
+    "fashion_dcgan": (fashion_dcgan_generator, fashion_dcgan_discriminator),
+}
+
+
+def register_architecture(name: str, generator_fn, discriminator_fn) -> None:
+    """Add a (generator builder, discriminator builder) pair usable as ``Preset(architecture=name)``."""
+    ARCHITECTURES[name] = (generator_fn, discriminator_fn)
+
+
+def build_pair(architecture: str, noise_dim: int):
+    """Build ``(generator, discriminator)`` for a registered architecture name."""
+    if architecture not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
+    g_fn, d_fn = ARCHITECTURES[architecture]
+    return g_fn(noise_dim=noise_dim), d_fn()

@@ -1,0 +1,126 @@
+"""Pictures: sample grids, loss curves, GIFs. Grids are drawn with Pillow (fast, no figure state);
+loss curves with matplotlib's Agg backend, so nothing here needs a screen."""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+
+def _as_unit_images(images) -> np.ndarray:
+    """(N, 784) / (N, 28, 28, 1) / (N, 28, 28) in [0, 1] → (N, 28, 28) float in [0, 1]."""
+    x = np.asarray(images, dtype=np.float32)
+    if x.ndim == 2 and x.shape[1] == 784:
+        x = x.reshape(-1, 28, 28)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        x = x[..., 0]
+    if x.ndim != 3:
+        raise ValueError(f"expected images of shape (N, 28, 28), (N, 28, 28, 1) or (N, 784), got {x.shape}")
+    return np.clip(x, 0.0, 1.0)
+
+
+def image_grid(images, ncols: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
+    """Tile images in [0, 1] into one uint8 array (H, W); white padding between tiles."""
+    x = _as_unit_images(images)
+    n, h, w = x.shape
+    ncols = ncols or int(math.ceil(math.sqrt(n)))
+    nrows = int(math.ceil(n / ncols))
+    grid = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad), dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, ncols)
+        top, left = pad + r * (h + pad), pad + c * (w + pad)
+        grid[top:top + h, left:left + w] = x[i]
+    out = (grid * 255.0 + 0.5).astype(np.uint8)
+    if scale > 1:
+        out = np.kron(out, np.ones((scale, scale), dtype=np.uint8))
+    return out
+
+
+def save_grid(images, path, ncols: int | None = None, scale: int = 2) -> Path:
+    """Write a grid of images in [0, 1] to a PNG file; returns the path."""
+    from PIL import Image
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(image_grid(images, ncols=ncols, scale=scale)).save(path)
+    return path
+
+
+def save_images(images, folder, prefix: str = "img_") -> list[Path]:
+    """Write each image in [0, 1] as its own 28×28 PNG: ``img_000.png``, ``img_001.png``, ..."""
+    from PIL import Image
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    x = (_as_unit_images(images) * 255.0 + 0.5).astype(np.uint8)
+    width = max(3, len(str(len(x) - 1)))
+    paths = []
+    for i, img in enumerate(x):
+        p = folder / f"{prefix}{i:0{width}d}.png"
+        Image.fromarray(img).save(p)
+        paths.append(p)
+    return paths
+
+
+def save_gif(png_paths, path, duration_ms: int = 300) -> Path | None:
+    """Animate a sequence of grid PNGs into a looping GIF; returns None when there are no frames."""
+    from PIL import Image
+
+    png_paths = [Path(p) for p in png_paths]
+    if not png_paths:
+        return None
+    frames = [Image.open(p).convert("L") for p in png_paths]
+    path = Path(path)
+    frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
+    return path
+
+
+def plot_losses(history, path=None, title: str = "GAN losses", smooth: int = 0):
+    """Plot d_loss and g_loss against step. ``history`` is a dict of lists or a list of row dicts.
+
+    Returns the matplotlib Figure; writes a PNG when ``path`` is given. ``smooth`` > 1 adds a moving average.
+    """
+    import matplotlib
+    if path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if isinstance(history, (list, tuple)):
+        keys = history[0].keys() if history else []
+        history = {k: [row[k] for row in history] for k in keys}
+    steps = np.asarray(history.get("step", range(len(history.get("d_loss", [])))), dtype=float)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for key, color in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
+        if key not in history:
+            continue
+        y = np.asarray(history[key], dtype=float)
+        ax.plot(steps, y, color=color, alpha=0.35 if smooth > 1 else 1.0, lw=0.8, label=key)
+        if smooth > 1 and len(y) >= smooth:
+            k = np.ones(smooth) / smooth
+            ax.plot(steps[smooth - 1:], np.convolve(y, k, mode="valid"), color=color, lw=1.8,
+                    label=f"{key} (mean of {smooth})")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title)
+    ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=100)
+        plt.close(fig)
+    return fig
+
+
+def show_images(images, ncols: int | None = None, title: str | None = None, size: float = 4.0):
+    """Show a grid of images in [0, 1] inline (notebooks) and return the Figure."""
+    import matplotlib.pyplot as plt
+
+    grid = image_grid(images, ncols=ncols)
+    fig, ax = plt.subplots(figsize=(size, size * grid.shape[0] / grid.shape[1]))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=255)
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,147 @@
+"""Hyperparameters: one dataclass, and the named recipes that reproduce known setups.
+
+Every hyperparameter lives in :class:`Preset` — the one obvious place to change it. Override fields in code
+(``get_preset("cs231n_dcgan", epochs=2, d_lr=2e-4)``, or ``dataclasses.replace``) or on the command line
+(``python -m gan_lab train --preset cs231n_dcgan --epochs 2 --d-lr 2e-4``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field, fields
+
+
+@dataclass(frozen=True)
+class Preset:
+    """All hyperparameters of one GAN recipe."""
+
+    name: str = "custom"
+    description: str = ""
+    dataset: str = "mnist"            # "mnist" or "fashion_mnist"
+    architecture: str = "dcgan"       # a key of gan_lab.models.ARCHITECTURES
+    loss: str = "bce"                 # a key of gan_lab.losses.LOSSES: bce, minimax, lsgan, hinge, wgan
+    noise_dim: int = 96
+    batch_size: int = 128
+    epochs: int = 5
+    g_lr: float = 1e-3
+    d_lr: float = 1e-3
+    g_beta1: float = 0.5
+    g_beta2: float = 0.999
+    d_beta1: float = 0.5
+    d_beta2: float = 0.999
+    d_steps: int = 1                  # discriminator updates per generator update
+    label_smoothing: float = 0.0      # one-sided: real targets become 1 - label_smoothing
+    flip_prob: float = 0.0            # probability of flipping each discriminator target
+    output: str = "tanh"              # generator output / data scaling: "tanh" → [-1, 1], "sigmoid" → [0, 1]
+    seed: int = 0
+    sample_every: int = 1             # write a grid of fixed-noise samples every N ...
+    sample_unit: str = "epoch"        # ... "epoch"s or "step"s
+    checkpoint_every: int = 500       # save a checkpoint every N steps (and every checkpoint_seconds)
+    checkpoint_seconds: float = 120.0
+    keep_checkpoints: int = 3
+    reference: str = field(default="", compare=False)
+
+    def validate(self) -> "Preset":
+        """Raise ValueError naming the field, the value, what was expected and how to fix it."""
+        from gan_lab.data import normalize_name
+        from gan_lab.losses import LOSSES
+        from gan_lab.models import ARCHITECTURES
+
+        def bad(name, expected):
+            flag = "--" + name.replace("_", "-")
+            return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} (set it with {flag})")
+
+        normalize_name(self.dataset)
+        if self.architecture not in ARCHITECTURES:
+            raise bad("architecture", "one of " + ", ".join(ARCHITECTURES))
+        if self.loss not in LOSSES:
+            raise bad("loss", "one of " + ", ".join(LOSSES))
+        for name in ("noise_dim", "batch_size", "d_steps", "sample_every", "keep_checkpoints"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
+                raise bad(name, "a positive integer")
+        for name in ("epochs", "checkpoint_every"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise bad(name, "an integer >= 0")
+        for name in ("g_lr", "d_lr", "checkpoint_seconds"):
+            if not getattr(self, name) > 0:
+                raise bad(name, "a number > 0")
+        for name in ("g_beta1", "g_beta2", "d_beta1", "d_beta2"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise bad(name, "a number in [0, 1)")
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise bad("label_smoothing", "a number in [0, 1)")
+        if not 0.0 <= self.flip_prob <= 0.5:
+            raise bad("flip_prob", "a number in [0, 0.5]")
+        if self.output not in ("tanh", "sigmoid"):
+            raise bad("output", "'tanh' or 'sigmoid'")
+        if self.sample_unit not in ("epoch", "step"):
+            raise bad("sample_unit", "'epoch' or 'step'")
+        return self
+
+    def replace(self, **overrides) -> "Preset":
+        """A copy with some fields changed; unknown field names raise ValueError."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(f"unknown preset field(s) {', '.join(unknown)}: expected some of {', '.join(sorted(known))}")
+        if "dataset" in overrides:
+            from gan_lab.data import normalize_name
+            overrides["dataset"] = normalize_name(overrides["dataset"])
+        return dataclasses.replace(self, **overrides)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Preset":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+PRESETS: dict[str, Preset] = {}
+
+
+def register(preset: Preset) -> Preset:
+    """Add a preset to :data:`PRESETS` (usable with ``--preset NAME``)."""
+    PRESETS[preset.name] = preset
+    return preset
+
+
+register(Preset(
+    name="cs231n_dense", description="CS231n vanilla GAN: dense G and D, BCE, Adam 1e-3 β1 0.5",
+    architecture="dense", loss="bce", noise_dim=96, batch_size=128, epochs=10, g_lr=1e-3, d_lr=1e-3,
+    sample_every=250, sample_unit="step", reference="Stanford CS231n assignment 3, GANs notebook"))
+register(Preset(
+    name="cs231n_lsgan", description="CS231n least-squares GAN: dense G and D, LSGAN loss",
+    architecture="dense", loss="lsgan", noise_dim=96, batch_size=128, epochs=10, g_lr=1e-3, d_lr=1e-3,
+    sample_every=250, sample_unit="step", reference="Mao et al. 2017; CS231n assignment 3"))
+register(Preset(
+    name="cs231n_dcgan", description="CS231n DCGAN: conv D, FC+ConvT G with BN, BCE, Adam 1e-3 β1 0.5",
+    architecture="dcgan", loss="bce", noise_dim=96, batch_size=128, epochs=5, g_lr=1e-3, d_lr=1e-3,
+    sample_every=250, sample_unit="step", reference="Radford et al. 2016; CS231n assignment 3"))
+register(Preset(
+    name="tf_tutorial_dcgan", description="TensorFlow DCGAN tutorial: 5×5 ConvT G, dropout D, Adam 1e-4",
+    architecture="tf_tutorial", loss="bce", noise_dim=100, batch_size=256, epochs=50, g_lr=1e-4, d_lr=1e-4,
+    g_beta1=0.9, d_beta1=0.9, sample_every=1, sample_unit="epoch",
+    reference="tensorflow.org/tutorials/generative/dcgan"))
+register(Preset(
+    name="fashion_mlp", description="Fashion-MNIST MLP GAN: dense expansion to 784, lr 2e-4",
+    dataset="fashion_mnist", architecture="fashion_mlp", loss="bce", noise_dim=100, batch_size=128, epochs=10,
+    g_lr=2e-4, d_lr=2e-4, sample_every=5, sample_unit="epoch", reference="Fashion-MNIST MLP GAN seed"))
+register(Preset(
+    name="fashion_dcgan", description="Fashion-MNIST upsampling DCGAN, sigmoid output on [0, 1] data, G 1e-4 D 1e-5",
+    dataset="fashion_mnist", architecture="fashion_dcgan", loss="bce", noise_dim=128, batch_size=128, epochs=20,
+    g_lr=1e-4, d_lr=1e-5, output="sigmoid", sample_every=5, sample_unit="epoch",
+    reference="Fashion-MNIST upsampling DCGAN seed"))
+
+
+def get_preset(name: str, **overrides) -> Preset:
+    """The named preset, with optional field overrides; unknown names raise a ValueError listing the choices."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}: expected one of {', '.join(PRESETS)} "
+                         "(run `python -m gan_lab presets` to list them)")
+    preset = PRESETS[name]
+    return preset.replace(**overrides) if overrides else preset
