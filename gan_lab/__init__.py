@@ -17,7 +17,7 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "models", "losses", "train", "presets", "checks", "plots", "cli", "metrics", "runs")
+_SUBMODULES = ("data", "ops", "models", "losses", "train", "callbacks", "presets", "checks", "plots", "cli", "metrics", "runs")
 
 
 def __getattr__(name):

@@ -1,0 +1,174 @@
+#!/usr/bin/env python
+"""Write ``unit-testing-data/gan-checks-tf.npz``: inputs and expected outputs for :mod:`gan_lab.checks`.
+
+This is an *independent reference*: it uses plain numpy formulas only and must not import ``gan_lab`` or
+``tensorflow`` (``tests/test_checks.py`` checks that, and that re-running it reproduces the committed file).
+
+Contents (all float64, except the parameter counts, which are int64 scalars):
+
+=========================  ====================================================================
+``logits_real``            (64,) discriminator logits on real images, N(0, 3²)
+``logits_fake``            (64,) discriminator logits on fake images, N(0, 3²)
+``d_loss_true``            mean(BCE(logits_real, 1)) + mean(BCE(logits_fake, 0))  (Goodfellow 2014)
+``g_loss_true``            mean(BCE(logits_fake, 1))             (non-saturating generator loss)
+``minimax_g_loss_true``    -mean(BCE(logits_fake, 0)) = mean(log(1 - D(G(z))))
+``scores_real``            (64,) LSGAN discriminator scores on real images
+``scores_fake``            (64,) LSGAN discriminator scores on fake images
+``d_loss_lsgan_true``      0.5 mean((scores_real - 1)²) + 0.5 mean(scores_fake²)  (Mao 2017)
+``g_loss_lsgan_true``      0.5 mean((scores_fake - 1)²)
+``lrelu_x``                (4, 16) leaky-ReLU inputs
+``lrelu_out_true``         where(x > 0, x, 0.01 x)
+``dense_d_params``         parameter count of the dense discriminator         (267009)
+``dense_g_params_noise4``  parameter count of the dense generator, noise_dim 4 (1858320)
+``dc_d_params``            parameter count of the DCGAN discriminator          (1102721)
+``dc_g_params_noise4``     parameter count of the DCGAN generator, noise_dim 4 (6595521)
+=========================  ====================================================================
+
+BCE(l, t) = softplus(l) - t·l is computed as ``np.logaddexp(0, l) - t * l`` (stable for large |l|), and
+every mean with ``math.fsum`` (correctly rounded, so the result does not depend on numpy's summation order).
+
+Usage::
+
+    python scripts/make_fixtures.py                 # rewrites unit-testing-data/gan-checks-tf.npz
+    python scripts/make_fixtures.py --out /tmp/x.npz
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+import numpy as np
+
+SEED = 231
+N = 64
+LRELU_ALPHA = 0.01
+DEFAULT_OUT = Path(__file__).resolve().parents[1] / "unit-testing-data" / "gan-checks-tf.npz"
+
+
+# --------------------------------------------------------------------------------------------- losses
+def mean(a):
+    """Correctly rounded mean of a float64 array."""
+    a = np.asarray(a, dtype=np.float64).ravel()
+    return np.float64(math.fsum(a.tolist()) / a.size)
+
+
+def bce(logits, target):
+    """Elementwise binary cross-entropy of sigmoid(logits) vs target: softplus(l) - t*l."""
+    return np.logaddexp(0.0, logits) - target * logits
+
+
+# --------------------------------------------------------------------------------- parameter counting
+def dense_params(n_in, n_out, bias=True):
+    """Fully connected layer: an n_in x n_out weight matrix plus n_out biases."""
+    return np.int64(n_in) * n_out + (n_out if bias else 0)
+
+
+def conv_params(k, c_in, c_out, bias=True):
+    """Conv2D / Conv2DTranspose with a k x k kernel: k*k*c_in*c_out weights plus c_out biases."""
+    return np.int64(k) * k * c_in * c_out + (c_out if bias else 0)
+
+
+def batchnorm_params(n):
+    """BatchNormalization over n features: gamma, beta (trained) + moving mean, moving variance."""
+    return np.int64(4) * n
+
+
+def valid_conv_size(size, k):
+    """Spatial size after a stride-1 'valid' convolution with a k x k kernel."""
+    return size - k + 1
+
+
+def dense_discriminator_params():
+    """Dense D: 784 -> 256 -> 256 -> 1, every layer with biases (LeakyReLU has no parameters)."""
+    sizes = [28 * 28, 256, 256, 1]
+    return sum(dense_params(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def dense_generator_params(noise_dim=4):
+    """Dense G: noise_dim -> 1024 -> 1024 -> 784, every layer with biases (ReLU, ReLU, tanh)."""
+    sizes = [noise_dim, 1024, 1024, 28 * 28]
+    return sum(dense_params(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+
+
+def dc_discriminator_params():
+    """DCGAN-style D on a 28x28x1 image.
+
+    Conv 32 5x5 valid (28 -> 24), max-pool 2 (-> 12); Conv 64 5x5 valid (12 -> 8), max-pool 2 (-> 4);
+    flatten 4*4*64 = 1024 -> FC 1024 -> FC 1. Pooling, flatten and LeakyReLU have no parameters.
+    """
+    total = np.int64(0)
+    size, channels = 28, 1
+    for filters in (32, 64):
+        total += conv_params(5, channels, filters)
+        size = valid_conv_size(size, 5) // 2
+        channels = filters
+    assert (size, channels) == (4, 64)
+    total += dense_params(size * size * channels, 1024)
+    total += dense_params(1024, 1)
+    return total
+
+
+def dc_generator_params(noise_dim=4):
+    """DCGAN-style G (InfoGAN's MNIST generator, as in CS231n).
+
+    FC noise_dim -> 1024 + BN(1024); FC 1024 -> 7*7*128 + BN(7*7*128); reshape to 7x7x128;
+    Conv2DTranspose 128 -> 64, 4x4, stride 2 'same' (7 -> 14) + BN(64);
+    Conv2DTranspose 64 -> 1, 4x4, stride 2 'same' (14 -> 28), tanh. Every FC / conv layer has biases.
+    """
+    total = dense_params(noise_dim, 1024) + batchnorm_params(1024)
+    total += dense_params(1024, 7 * 7 * 128) + batchnorm_params(7 * 7 * 128)
+    size = 7
+    total += conv_params(4, 128, 64) + batchnorm_params(64)
+    size *= 2
+    total += conv_params(4, 64, 1)
+    size *= 2
+    assert size == 28
+    return total
+
+
+# ----------------------------------------------------------------------------------------------- main
+def make_fixtures():
+    """Return the fixture dict (same content on every run)."""
+    rng = np.random.default_rng(SEED)
+    logits_real = 3.0 * rng.standard_normal(N)
+    logits_fake = 3.0 * rng.standard_normal(N)
+    scores_real = 0.8 + 0.5 * rng.standard_normal(N)
+    scores_fake = 0.2 + 0.5 * rng.standard_normal(N)
+    lrelu_x = 2.0 * rng.standard_normal((4, 16))
+
+    return {
+        "logits_real": logits_real,
+        "logits_fake": logits_fake,
+        "d_loss_true": mean(bce(logits_real, 1.0)) + mean(bce(logits_fake, 0.0)),
+        "g_loss_true": mean(bce(logits_fake, 1.0)),
+        "minimax_g_loss_true": -mean(bce(logits_fake, 0.0)),
+        "scores_real": scores_real,
+        "scores_fake": scores_fake,
+        "d_loss_lsgan_true": 0.5 * mean((scores_real - 1.0) ** 2) + 0.5 * mean(scores_fake ** 2),
+        "g_loss_lsgan_true": 0.5 * mean((scores_fake - 1.0) ** 2),
+        "lrelu_x": lrelu_x,
+        "lrelu_out_true": np.where(lrelu_x > 0, lrelu_x, LRELU_ALPHA * lrelu_x),
+        "dense_d_params": np.int64(dense_discriminator_params()),
+        "dense_g_params_noise4": np.int64(dense_generator_params(4)),
+        "dc_d_params": np.int64(dc_discriminator_params()),
+        "dc_g_params_noise4": np.int64(dc_generator_params(4)),
+    }
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output .npz (default: {DEFAULT_OUT})")
+    args = parser.parse_args(argv)
+    fixtures = {k: np.asarray(v) for k, v in make_fixtures().items()}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(args.out, **fixtures)
+    print(f"wrote {args.out}")
+    for key, value in fixtures.items():
+        shown = value if value.ndim == 0 else f"shape {value.shape}"
+        print(f"  {key:22s} {value.dtype}  {shown}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

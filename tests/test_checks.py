@@ -1,0 +1,290 @@
+"""Tests of gan_lab.checks (PASS for correct code, FAIL for typical mistakes) and of the fixture script."""
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+
+from gan_lab import checks, losses, ops
+
+REPO = Path(__file__).resolve().parents[1]
+SCRIPT = REPO / "scripts" / "make_fixtures.py"
+FIXTURE = REPO / "unit-testing-data" / "gan-checks-tf.npz"
+EXPECTED_KEYS = {
+    "logits_real", "logits_fake", "d_loss_true", "g_loss_true", "minimax_g_loss_true", "scores_real",
+    "scores_fake", "d_loss_lsgan_true", "g_loss_lsgan_true", "lrelu_x", "lrelu_out_true", "dense_d_params",
+    "dense_g_params_noise4", "dc_d_params", "dc_g_params_noise4",
+}
+
+
+def line(capsys):
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(out) == 1, out
+    return out[0]
+
+
+def assert_pass(ok, capsys, name):
+    text = line(capsys)
+    assert ok is True and text.startswith(f"{name}: PASS ("), text
+    return text
+
+
+def assert_fail(ok, capsys, name):
+    text = line(capsys)
+    assert ok is False and text.startswith(f"{name}: FAIL ("), text
+    assert " — " in text, f"a FAIL line should carry a hint: {text}"
+    return text
+
+
+# ------------------------------------------------------------------------- learner-style builders
+def dense_d(n_hidden_layers=2):
+    model = keras.Sequential([keras.Input((784,))])
+    for _ in range(n_hidden_layers):
+        model.add(layers.Dense(256, activation=lambda x: ops.leaky_relu(x)))
+    model.add(layers.Dense(1))
+    return model
+
+
+def dense_g(noise_dim=96):
+    return keras.Sequential([keras.Input((noise_dim,)), layers.Dense(1024, activation="relu"),
+                             layers.Dense(1024, activation="relu"), layers.Dense(784, activation="tanh")])
+
+
+def dc_d(bias=True):
+    inp = keras.Input((28, 28, 1))
+    x = layers.Conv2D(32, 5, use_bias=bias)(inp)
+    x = layers.MaxPooling2D(2)(layers.LeakyReLU(0.01)(x))
+    x = layers.Conv2D(64, 5)(x)
+    x = layers.MaxPooling2D(2)(layers.LeakyReLU(0.01)(x))
+    x = layers.Dense(1024)(layers.Flatten()(x))
+    return keras.Model(inp, layers.Dense(1)(layers.LeakyReLU(0.01)(x)))
+
+
+def dc_g(noise_dim=96, batchnorm_after_fc2=True):
+    model = keras.Sequential([keras.Input((noise_dim,)), layers.Dense(1024, activation="relu"),
+                              layers.BatchNormalization(), layers.Dense(7 * 7 * 128, activation="relu")])
+    if batchnorm_after_fc2:
+        model.add(layers.BatchNormalization())
+    for layer in (layers.Reshape((7, 7, 128)), layers.Conv2DTranspose(64, 4, 2, "same", activation="relu"),
+                  layers.BatchNormalization(), layers.Conv2DTranspose(1, 4, 2, "same", activation="tanh")):
+        model.add(layer)
+    return model
+
+
+# -------------------------------------------------------------------------------------- fixtures
+def test_fixture_contents():
+    f = checks.load_fixtures()
+    assert set(f) == EXPECTED_KEYS
+    for key in EXPECTED_KEYS - {"dense_d_params", "dense_g_params_noise4", "dc_d_params", "dc_g_params_noise4"}:
+        assert f[key].dtype == np.float64, key
+    assert f["logits_real"].shape == f["logits_fake"].shape == (64,)
+    assert (int(f["dense_d_params"]), int(f["dense_g_params_noise4"]), int(f["dc_d_params"]),
+            int(f["dc_g_params_noise4"])) == (267009, 1858320, 1102721, 6595521)
+
+
+def test_fixture_counts_agree_with_keras():
+    f = checks.load_fixtures()
+    assert dense_d().count_params() == f["dense_d_params"]
+    assert dense_g(4).count_params() == f["dense_g_params_noise4"]
+    assert dc_d().count_params() == f["dc_d_params"]
+    assert dc_g(4).count_params() == f["dc_g_params_noise4"]
+
+
+def test_fixture_script_reproduces_committed_file(tmp_path):
+    out = tmp_path / "sub" / "fixtures.npz"
+    subprocess.run([sys.executable, str(SCRIPT), "--out", str(out)], check=True, capture_output=True, cwd=tmp_path)
+    with np.load(FIXTURE, allow_pickle=False) as committed, np.load(out, allow_pickle=False) as fresh:
+        assert set(committed.files) == set(fresh.files) == EXPECTED_KEYS
+        for key in committed.files:
+            assert committed[key].dtype == fresh[key].dtype, key
+            assert np.array_equal(committed[key], fresh[key]), key
+
+
+def test_fixture_script_is_independent_of_gan_lab_and_tensorflow():
+    tree = ast.parse(SCRIPT.read_text())
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            imported.add((node.module or "").split(".")[0])
+    assert imported <= {"__future__", "argparse", "math", "pathlib", "numpy"}, imported
+    assert "importlib" not in SCRIPT.read_text()
+
+
+def test_load_fixtures_env_var_path_and_missing(tmp_path, monkeypatch):
+    copy = tmp_path / "gan-checks-tf.npz"
+    copy.write_bytes(FIXTURE.read_bytes())
+    monkeypatch.setenv(checks.FIXTURES_ENV, str(tmp_path))  # a folder works
+    assert set(checks.load_fixtures()) == EXPECTED_KEYS
+    monkeypatch.setenv(checks.FIXTURES_ENV, str(copy))  # and a file
+    assert set(checks.load_fixtures()) == EXPECTED_KEYS
+    monkeypatch.setenv(checks.FIXTURES_ENV, str(tmp_path / "nope.npz"))
+    with pytest.raises(FileNotFoundError, match="GAN_LAB_FIXTURES.*make_fixtures.py"):
+        checks.load_fixtures()
+    monkeypatch.delenv(checks.FIXTURES_ENV)
+    assert set(checks.load_fixtures(copy)) == EXPECTED_KEYS
+    with pytest.raises(FileNotFoundError, match="not found"):
+        checks.load_fixtures(tmp_path / "missing")
+
+
+def test_load_fixtures_refuses_pickles(tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, obj=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="allow_pickle"):
+        checks.load_fixtures(bad)
+
+
+def test_rel_error():
+    assert checks.rel_error(1.0, 1.0) == 0.0
+    assert checks.rel_error([1.0, 2.0], [1.0, 4.0]) == pytest.approx(2.0 / 6.0)
+    assert checks.rel_error(0.0, 0.0) == 0.0
+    assert checks.rel_error(0.0, 1e-9) == pytest.approx(0.1)  # denominator floored at 1e-8
+
+
+# ------------------------------------------------------------------------------------- ops checks
+def test_sample_noise_check(capsys):
+    assert_pass(checks.test_sample_noise(), capsys, "test_sample_noise")
+    assert "[0, 1]" in assert_fail(checks.test_sample_noise(lambda b, d: tf.random.uniform([b, d])), capsys,
+                                   "test_sample_noise")
+    assert "[-1, 1]" in assert_fail(checks.test_sample_noise(lambda b, d: tf.random.normal([b, d])), capsys,
+                                    "test_sample_noise")
+    assert_fail(checks.test_sample_noise(lambda b, d: tf.random.uniform([d, b], -1, 1)), capsys, "test_sample_noise")
+    assert_fail(checks.test_sample_noise(lambda b, d: tf.zeros([b, d])), capsys, "test_sample_noise")
+    assert_fail(checks.test_sample_noise(lambda b, d: tf.random.uniform([b, d], -0.5, 0.5)), capsys,
+                "test_sample_noise")
+    # bounded and spread, but not uniform: mostly at the ends
+    assert_fail(checks.test_sample_noise(lambda b, d: tf.sign(tf.random.uniform([b, d], -1, 1))), capsys,
+                "test_sample_noise")
+
+
+def test_sample_noise_check_reports_exceptions(capsys):
+    def broken(batch_size, dim):
+        raise NotImplementedError("TODO")
+    text = assert_fail(checks.test_sample_noise(broken), capsys, "test_sample_noise")
+    assert "NotImplementedError: TODO" in text
+
+
+def test_leaky_relu_check(capsys):
+    assert_pass(checks.test_leaky_relu(), capsys, "test_leaky_relu")
+    assert_pass(checks.test_leaky_relu(lambda x: tf.maximum(x, 0.01 * x)), capsys, "test_leaky_relu")
+    assert "alpha" in assert_fail(checks.test_leaky_relu(lambda x: ops.leaky_relu(x, alpha=0.1)), capsys,
+                                  "test_leaky_relu")
+    assert_fail(checks.test_leaky_relu(tf.nn.relu), capsys, "test_leaky_relu")
+    # float32 computation: close, not exact
+    assert "float32" in assert_fail(checks.test_leaky_relu(lambda x: ops.leaky_relu(tf.cast(x, tf.float32))),
+                                    capsys, "test_leaky_relu")
+
+
+# ----------------------------------------------------------------------------------- model checks
+def test_discriminator_check(capsys):
+    assert "count_params=267009" in assert_pass(checks.test_discriminator(dense_d), capsys, "test_discriminator")
+    text = assert_fail(checks.test_discriminator(lambda: dense_d(n_hidden_layers=1)), capsys, "test_discriminator")
+    assert "off by -65792" in text
+    assert_pass(checks.test_discriminator(lambda: dense_d(1), true_count=201217), capsys, "test_discriminator")
+
+
+def test_discriminator_check_builds_unbuilt_models(capsys):
+    def unbuilt():
+        return keras.Sequential([layers.Dense(256), layers.Dense(256), layers.Dense(1)])
+    assert_pass(checks.test_discriminator(unbuilt), capsys, "test_discriminator")
+
+
+def test_generator_check(capsys):
+    assert_pass(checks.test_generator(dense_g), capsys, "test_generator")
+    assert_pass(checks.test_generator(dense_g, noise_dim=96), capsys, "test_generator")  # counted for 96
+    assert_fail(checks.test_generator(lambda noise_dim: dense_g(noise_dim + 1)), capsys, "test_generator")
+
+    def no_noise_dim():
+        return dense_g(4)
+    assert "TypeError" in assert_fail(checks.test_generator(no_noise_dim), capsys, "test_generator")
+
+
+def test_dc_checks(capsys):
+    assert_pass(checks.test_dc_discriminator(dc_d), capsys, "test_dc_discriminator")
+    assert "off by -32" in assert_fail(checks.test_dc_discriminator(lambda: dc_d(bias=False)), capsys,
+                                       "test_dc_discriminator")
+    assert_pass(checks.test_dc_generator(dc_g), capsys, "test_dc_generator")
+    text = assert_fail(checks.test_dc_generator(lambda noise_dim: dc_g(noise_dim, batchnorm_after_fc2=False)),
+                       capsys, "test_dc_generator")
+    assert "off by -25088" in text and "BatchNorm" in text
+
+
+# gan_lab.models is written separately; these run once it exists.
+@pytest.fixture(scope="module")
+def models():
+    return pytest.importorskip("gan_lab.models")
+
+
+def test_checks_pass_for_gan_lab_models(models, capsys):
+    assert_pass(checks.test_discriminator(), capsys, "test_discriminator")
+    assert_pass(checks.test_generator(noise_dim=4), capsys, "test_generator")
+    assert_pass(checks.test_dc_discriminator(), capsys, "test_dc_discriminator")
+    assert_pass(checks.test_dc_generator(noise_dim=4), capsys, "test_dc_generator")
+
+
+def test_gan_lab_models_exact_counts(models):
+    assert models.dense_discriminator().count_params() == 267009
+    assert models.dense_generator(noise_dim=4).count_params() == 1858320
+    assert models.dc_discriminator().count_params() == 1102721
+    assert models.dc_generator(noise_dim=4).count_params() == 6595521
+
+
+# ------------------------------------------------------------------------------------ loss checks
+def concat_mean_d_loss(logits_real, logits_fake):
+    """Wrong: mean over the concatenated batch (half the correct value)."""
+    logits = tf.concat([logits_real, logits_fake], axis=0)
+    labels = tf.concat([tf.ones_like(logits_real), tf.zeros_like(logits_fake)], axis=0)
+    return tf.reduce_mean(tf.nn.sigmoid_cross_entropy_with_logits(labels=labels, logits=logits))
+
+
+def sum_g_loss(logits_fake):
+    """Wrong: sum instead of mean."""
+    return tf.reduce_sum(tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(logits_fake),
+                                                                 logits=logits_fake))
+
+
+def test_gan_loss_check(capsys):
+    text = assert_pass(checks.test_gan_loss(), capsys, "test_gan_loss")
+    assert "max relative error d=" in text and ", g=" in text
+    assert_fail(checks.test_gan_loss(concat_mean_d_loss, losses.generator_loss), capsys, "test_gan_loss")
+    text = assert_fail(checks.test_gan_loss(losses.discriminator_loss, sum_g_loss), capsys, "test_gan_loss")
+    assert "generator loss" in text and "discriminator loss" not in text
+    # saturating generator loss where the non-saturating one is expected
+    assert_fail(checks.test_gan_loss(losses.discriminator_loss, losses.minimax_generator_loss), capsys,
+                "test_gan_loss")
+    # swapped targets
+    assert_fail(checks.test_gan_loss(lambda r, f: losses.discriminator_loss(f, r), losses.generator_loss), capsys,
+                "test_gan_loss")
+
+
+def test_gan_loss_check_catches_float32_and_non_scalar(capsys):
+    def d32(r, f):
+        return losses.discriminator_loss(tf.cast(r, tf.float32), tf.cast(f, tf.float32))
+    assert "float32" in assert_fail(checks.test_gan_loss(d32, losses.generator_loss), capsys, "test_gan_loss")
+
+    def no_mean(f):
+        return tf.nn.sigmoid_cross_entropy_with_logits(labels=tf.ones_like(f), logits=f)
+    assert "reduce_mean" in assert_fail(checks.test_gan_loss(losses.discriminator_loss, no_mean), capsys,
+                                        "test_gan_loss")
+
+
+def test_lsgan_loss_check(capsys):
+    assert_pass(checks.test_lsgan_loss(), capsys, "test_lsgan_loss")
+
+    def no_half_d(r, f):
+        return tf.reduce_mean((r - 1) ** 2) + tf.reduce_mean(f ** 2)
+
+    def sigmoid_g(f):
+        return 0.5 * tf.reduce_mean((tf.sigmoid(f) - 1) ** 2)
+    assert_fail(checks.test_lsgan_loss(no_half_d, losses.ls_generator_loss), capsys, "test_lsgan_loss")
+    assert_fail(checks.test_lsgan_loss(losses.ls_discriminator_loss, sigmoid_g), capsys, "test_lsgan_loss")
+
+
+def test_checks_are_not_collected_by_pytest():
+    assert checks.test_gan_loss.__test__ is False and checks.test_dc_generator.__test__ is False

@@ -1,0 +1,236 @@
+"""Tests of gan_lab.losses and gan_lab.ops: fixture values, hand-computed values, options, registry."""
+import math
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from gan_lab import checks, losses, ops
+
+LOG2 = math.log(2.0)
+
+
+@pytest.fixture(scope="module")
+def fx():
+    return checks.load_fixtures()
+
+
+def val(t):
+    assert isinstance(t, tf.Tensor) and t.shape == (), f"expected a scalar tf.Tensor, got {t!r}"
+    return float(t.numpy())
+
+
+def softplus(x):
+    return float(np.logaddexp(0.0, x))
+
+
+# ------------------------------------------------------------------------------------ fixture values
+def test_bce_losses_match_fixture_in_float64(fx):
+    d = losses.discriminator_loss(fx["logits_real"], fx["logits_fake"])
+    g = losses.generator_loss(fx["logits_fake"])
+    m = losses.minimax_generator_loss(fx["logits_fake"])
+    assert d.dtype == g.dtype == m.dtype == tf.float64
+    assert checks.rel_error(val(d), fx["d_loss_true"]) < 1e-12
+    assert checks.rel_error(val(g), fx["g_loss_true"]) < 1e-12
+    assert checks.rel_error(val(m), fx["minimax_g_loss_true"]) < 1e-12
+
+
+def test_lsgan_losses_match_fixture_in_float64(fx):
+    d = losses.ls_discriminator_loss(fx["scores_real"], fx["scores_fake"])
+    g = losses.ls_generator_loss(fx["scores_fake"])
+    assert d.dtype == g.dtype == tf.float64
+    assert checks.rel_error(val(d), fx["d_loss_lsgan_true"]) < 1e-12
+    assert checks.rel_error(val(g), fx["g_loss_lsgan_true"]) < 1e-12
+
+
+def test_leaky_relu_matches_fixture_in_float64(fx):
+    out = ops.leaky_relu(fx["lrelu_x"])
+    assert out.dtype == tf.float64 and out.shape == fx["lrelu_x"].shape
+    assert checks.rel_error(out.numpy(), fx["lrelu_out_true"]) < 1e-14
+
+
+def test_losses_accept_column_shaped_tensors(fx):
+    r, f = fx["logits_real"].reshape(-1, 1), tf.constant(fx["logits_fake"].reshape(-1, 1))
+    assert checks.rel_error(val(losses.discriminator_loss(r, f)), fx["d_loss_true"]) < 1e-12
+
+
+# ------------------------------------------------------------------------------------ hand values
+def test_zero_logits_give_log2_per_term():
+    z = np.zeros(5)
+    assert val(losses.discriminator_loss(z, z)) == pytest.approx(2 * LOG2, rel=1e-15)
+    assert val(losses.generator_loss(z)) == pytest.approx(LOG2, rel=1e-15)
+    assert val(losses.minimax_generator_loss(z)) == pytest.approx(-LOG2, rel=1e-15)
+
+
+def test_bce_hand_values():
+    real, fake = np.array([2.0, -1.0]), np.array([0.5, -3.0, 1.0])
+    # BCE(l, 1) = softplus(-l), BCE(l, 0) = softplus(l)
+    d_expected = (softplus(-2.0) + softplus(1.0)) / 2 + (softplus(0.5) + softplus(-3.0) + softplus(1.0)) / 3
+    assert val(losses.discriminator_loss(real, fake)) == pytest.approx(d_expected, rel=1e-14)
+    g_expected = (softplus(-0.5) + softplus(3.0) + softplus(-1.0)) / 3
+    assert val(losses.generator_loss(fake)) == pytest.approx(g_expected, rel=1e-14)
+    # minimax: mean(log(1 - sigmoid(l)))
+    m_expected = np.mean(np.log(1.0 - 1.0 / (1.0 + np.exp(-fake))))
+    assert val(losses.minimax_generator_loss(fake)) == pytest.approx(m_expected, rel=1e-12)
+
+
+def test_d_loss_is_sum_of_means_not_mean_of_concatenation():
+    real, fake = np.zeros(2), np.zeros(6)  # different batch sizes: each term is still log 2
+    assert val(losses.discriminator_loss(real, fake)) == pytest.approx(2 * LOG2, rel=1e-15)
+
+
+def test_stable_for_huge_logits():
+    big = np.array([1000.0, -1000.0])
+    assert val(losses.discriminator_loss(big, -big)) == pytest.approx(1000.0, rel=1e-12)  # (0+1000)/2 * 2
+    assert val(losses.generator_loss(np.array([-1000.0]))) == pytest.approx(1000.0)
+    assert val(losses.minimax_generator_loss(np.array([1000.0]))) == pytest.approx(-1000.0)
+    for t in (losses.discriminator_loss(big, big), losses.generator_loss(big), losses.minimax_generator_loss(big)):
+        assert np.isfinite(val(t))
+
+
+def test_lsgan_hand_values():
+    real, fake = np.array([1.0, 3.0]), np.array([0.0, -2.0, 1.0])
+    # 0.5 * mean([0, 4]) + 0.5 * mean([0, 4, 1]) = 1 + 5/6
+    assert val(losses.ls_discriminator_loss(real, fake)) == pytest.approx(1.0 + 5.0 / 6.0, rel=1e-15)
+    # 0.5 * mean([1, 9, 0]) = 5/3
+    assert val(losses.ls_generator_loss(fake)) == pytest.approx(5.0 / 3.0, rel=1e-15)
+
+
+def test_wasserstein_and_hinge_hand_values():
+    real, fake = np.array([2.0, 0.5, -1.0]), np.array([-2.0, 0.0, 1.5])
+    assert val(losses.wasserstein_critic_loss(real, fake)) == pytest.approx(-1.0 / 6.0 - 0.5, rel=1e-14)
+    assert val(losses.wasserstein_generator_loss(fake)) == pytest.approx(1.0 / 6.0, rel=1e-14)
+    # relu(1 - r) = [0, 0.5, 2] -> 5/6 ; relu(1 + f) = [0, 1, 2.5] -> 7/6
+    assert val(losses.hinge_discriminator_loss(real, fake)) == pytest.approx(2.0, rel=1e-14)
+    assert val(losses.hinge_generator_loss(fake)) == pytest.approx(1.0 / 6.0, rel=1e-14)
+
+
+# ---------------------------------------------------------------------------------------- dtypes
+@pytest.mark.parametrize("make", [
+    lambda: ([0.5, -1.0], [1.0, 2.0]),
+    lambda: (np.array([0.5, -1.0], np.float32), np.array([1.0, 2.0], np.float32)),
+    lambda: (tf.constant([0.5, -1.0], tf.float16), tf.constant([1.0, 2.0], tf.float16)),
+    lambda: ([1, 2], [0, 3]),
+])
+def test_float32_by_default(make):
+    r, f = make()
+    for t in (losses.discriminator_loss(r, f), losses.generator_loss(f), losses.ls_discriminator_loss(r, f),
+              losses.wasserstein_critic_loss(r, f), losses.hinge_discriminator_loss(r, f)):
+        assert t.dtype == tf.float32
+
+
+def test_float64_if_any_input_is_float64():
+    r64, f32 = np.array([0.5, -1.0]), np.array([1.0, 2.0], np.float32)
+    assert losses.discriminator_loss(r64, f32).dtype == tf.float64
+    assert losses.ls_discriminator_loss(f32, r64).dtype == tf.float64
+
+
+def test_works_inside_tf_function_with_gradients():
+    @tf.function
+    def step(r, f):
+        with tf.GradientTape() as tape:
+            tape.watch(f)
+            loss = losses.discriminator_loss(r, f, label_smoothing=0.1) + losses.generator_loss(f)
+        return loss, tape.gradient(loss, f)
+
+    loss, grad = step(tf.zeros([4, 1]), tf.zeros([4, 1]))
+    # d/df [mean softplus(f) + mean softplus(-f)] at 0 = (0.5 - 0.5) / 4
+    assert np.isfinite(loss.numpy()) and np.allclose(grad.numpy(), 0.0)
+
+
+# ------------------------------------------------------------------------- smoothing and flipping
+def test_label_smoothing_changes_only_real_term_as_formula():
+    real, fake = np.array([2.0, -1.0]), np.array([0.5, -3.0])
+    s = 0.1
+    # BCE(l, t) = softplus(l) - t * l with t = 1 - s for real
+    real_term = np.mean([softplus(l) - (1 - s) * l for l in real])
+    fake_term = np.mean([softplus(l) for l in fake])
+    got = val(losses.discriminator_loss(real, fake, label_smoothing=s))
+    assert got == pytest.approx(real_term + fake_term, rel=1e-14)
+    # zero logits: the smoothed target does not matter (BCE(0, t) = log 2 for every t)
+    assert val(losses.discriminator_loss(np.zeros(3), np.zeros(3), label_smoothing=0.3)) == pytest.approx(2 * LOG2)
+    # hand value: logit 1, target 0.9: softplus(1) - 0.9
+    assert val(losses.discriminator_loss(np.array([1.0]), np.array([-50.0]), label_smoothing=0.1)) == \
+        pytest.approx(softplus(1.0) - 0.9 + softplus(-50.0), rel=1e-14)
+
+
+def test_flip_prob_one_swaps_targets():
+    real, fake = np.array([2.0, -1.0, 0.3]), np.array([0.5, -3.0])
+    # real logits scored against 0, fake against 1
+    swapped = np.mean([softplus(l) for l in real]) + np.mean([softplus(-l) for l in fake])
+    for seed in (None, 7):
+        got = val(losses.discriminator_loss(real, fake, flip_prob=1.0, seed=seed))
+        assert got == pytest.approx(swapped, rel=1e-14)
+    # with smoothing, the flipped (now positive) fake targets are smoothed, flipped real targets are 0
+    s = 0.2
+    expected = np.mean([softplus(l) for l in real]) + np.mean([softplus(l) - (1 - s) * l for l in fake])
+    got = val(losses.discriminator_loss(real, fake, label_smoothing=s, flip_prob=1.0, seed=1))
+    assert got == pytest.approx(expected, rel=1e-14)
+
+
+def test_flip_prob_flips_the_given_fraction_and_seed_is_deterministic():
+    n, p, a = 20000, 0.3, 2.0
+    real = np.full(n, a)
+    fake = np.full(n, -50.0)  # BCE(-50, 0) ~ 0 and BCE(-50, 1) = 50: the fake term counts flips
+    loss = val(losses.discriminator_loss(real, fake, flip_prob=p, seed=123))
+    # real term = (1 - q) * softplus(-a) + q * softplus(a) for a realised flip fraction q
+    again = val(losses.discriminator_loss(real, fake, flip_prob=p, seed=123))
+    other = val(losses.discriminator_loss(real, fake, flip_prob=p, seed=124))
+    assert loss == again and loss != other
+    q_fake = val(losses.discriminator_loss(np.full(1, 60.0), fake, flip_prob=p, seed=123)) / 50.0
+    assert abs(q_fake - p) < 0.02
+    real_term = loss - q_fake * 50.0 - softplus(-50.0) * (1 - q_fake)
+    q_real = (real_term - softplus(-a)) / (softplus(a) - softplus(-a))
+    assert abs(q_real - p) < 0.02
+    unseeded = [val(losses.discriminator_loss(real, fake, flip_prob=p)) for _ in range(2)]
+    assert unseeded[0] != unseeded[1]
+
+
+def test_flip_prob_zero_is_exact_and_ignores_seed(fx):
+    got = val(losses.discriminator_loss(fx["logits_real"], fx["logits_fake"], flip_prob=0.0, seed=5))
+    assert got == val(losses.discriminator_loss(fx["logits_real"], fx["logits_fake"]))
+
+
+@pytest.mark.parametrize("kwargs", [{"label_smoothing": -0.1}, {"label_smoothing": 1.0}, {"flip_prob": 1.5},
+                                    {"flip_prob": -0.01}])
+def test_bad_probabilities_raise(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        losses.discriminator_loss(np.zeros(2), np.zeros(2), **kwargs)
+
+
+# ------------------------------------------------------------------------------------------ registry
+def test_registry_pairs():
+    assert list(losses.LOSSES) == ["bce", "minimax", "lsgan", "hinge", "wgan"]
+    assert losses.get_loss("bce") == (losses.discriminator_loss, losses.generator_loss)
+    assert losses.get_loss("minimax") == (losses.discriminator_loss, losses.minimax_generator_loss)
+    assert losses.get_loss("LSGAN") == (losses.ls_discriminator_loss, losses.ls_generator_loss)
+    assert losses.get_loss("wgan") == (losses.wasserstein_critic_loss, losses.wasserstein_generator_loss)
+    assert losses.get_loss("hinge") == (losses.hinge_discriminator_loss, losses.hinge_generator_loss)
+
+
+def test_get_loss_unknown_name_lists_names():
+    with pytest.raises(ValueError) as info:
+        losses.get_loss("x")
+    assert str(info.value) == "unknown loss 'x': expected one of bce, minimax, lsgan, hinge, wgan"
+
+
+# ----------------------------------------------------------------------------------------------- ops
+def test_sample_noise_shape_range_dtype_and_seed():
+    z = ops.sample_noise(128, 16)
+    assert isinstance(z, tf.Tensor) and z.dtype == tf.float32 and z.shape == (128, 16)
+    zn = z.numpy()
+    assert zn.min() >= -1.0 and zn.max() <= 1.0 and zn.min() < -0.9 and zn.max() > 0.9
+    a, b, c = ops.sample_noise(8, 4, seed=3), ops.sample_noise(8, 4, seed=3), ops.sample_noise(8, 4, seed=4)
+    assert np.array_equal(a.numpy(), b.numpy()) and not np.array_equal(a.numpy(), c.numpy())
+    assert not np.array_equal(ops.sample_noise(8, 4).numpy(), ops.sample_noise(8, 4).numpy())
+
+
+def test_leaky_relu_values_alpha_and_keras_functional():
+    x = np.array([-2.0, -0.5, 0.0, 3.0])
+    assert np.array_equal(ops.leaky_relu(x).numpy(), [-0.02, -0.005, 0.0, 3.0])
+    assert np.allclose(ops.leaky_relu(x.astype(np.float32), alpha=0.2).numpy(), [-0.4, -0.1, 0.0, 3.0])
+    assert ops.leaky_relu(x.astype(np.float32)).dtype == tf.float32
+    import keras
+    inp = keras.Input((4,))
+    model = keras.Model(inp, ops.leaky_relu(inp, alpha=0.2))
+    assert np.allclose(model(x[None].astype(np.float32)).numpy(), [[-0.4, -0.1, 0.0, 3.0]])
