@@ -1,0 +1,14 @@
+"""Test-session defaults (root conftest, so notebook kernels started by nbval inherit them too):
+
+- GAN_LAB_DATA_DIR: ../shared/data beside the repository, where the real MNIST/Fashion-MNIST files live;
+- GAN_LAB_QUICK=1: notebooks train briefly (set GAN_LAB_QUICK=0 to run them in full mode);
+- TF_CPP_MIN_LOG_LEVEL=2: quiet TensorFlow start-up logs.
+"""
+import os
+from pathlib import Path
+
+_REPO = Path(__file__).resolve().parent
+os.environ.setdefault("GAN_LAB_DATA_DIR", str(_REPO.parent / "shared" / "data"))
+os.environ.setdefault("GAN_LAB_QUICK", "1")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")

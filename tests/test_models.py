@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from gan_lab import models
+
+EXPECTED = {  # (generator at its default noise_dim, discriminator) parameter counts
+    "dense": (None, 267009),
+    "dcgan": (None, 1102721),
+    "tf_tutorial": (2330944, 212865),
+    "fashion_mlp": (1493520, 533505),
+    "fashion_dcgan": (2136449, 1038593),
+}
+
+
+def test_cs231n_counts_match_the_assignment():
+    assert models.dense_discriminator().count_params() == 267009
+    assert models.dense_generator(noise_dim=4).count_params() == 1858320
+    assert models.dc_discriminator().count_params() == 1102721
+    assert models.dc_generator(noise_dim=4).count_params() == 6595521
+
+
+@pytest.mark.parametrize("arch", list(EXPECTED))
+def test_every_pair_builds_with_input_layers_and_right_shapes(arch):
+    g_fn, d_fn = models.ARCHITECTURES[arch]
+    g, d = g_fn(noise_dim=8), d_fn()
+    z = np.random.default_rng(0).uniform(-1, 1, (3, 8)).astype("float32")
+    out = np.asarray(g(z, training=False))
+    assert out.shape[0] == 3 and int(np.prod(out.shape[1:])) == 784
+    logits = np.asarray(d(out.reshape((3, *d.input_shape[1:])), training=False))
+    assert logits.shape == (3, 1)
+    g_count, d_count = EXPECTED[arch]
+    if d_count:
+        assert d.count_params() == d_count
+    if g_count:
+        assert g_fn().count_params() == g_count
+
+
+def test_output_ranges_follow_the_activation():
+    z = np.random.default_rng(1).uniform(-1, 1, (16, 128)).astype("float32")
+    sig = np.asarray(models.fashion_dcgan_generator()(z))
+    assert sig.min() >= 0.0 and sig.max() <= 1.0
+    tanh = np.asarray(models.dense_generator(noise_dim=128)(z))
+    assert tanh.min() >= -1.0 and tanh.max() <= 1.0 and tanh.min() < 0
+
+
+def test_fashion_dcgan_sizes_are_about_the_recipe():
+    assert 2.0e6 < models.fashion_dcgan_generator().count_params() < 2.3e6
+    assert 0.9e6 < models.fashion_dcgan_discriminator().count_params() < 1.2e6
+
+
+def test_build_pair_unknown_architecture():
+    with pytest.raises(ValueError, match="unknown architecture 'resnet'.*dense"):
+        models.build_pair("resnet", 96)
