@@ -54,7 +54,7 @@ class SampleGrid(keras.callbacks.Callback):
             self.write("step_000000" if self.unit == "step" else "epoch_0000")
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.unit == "step":
+        if self.unit == "step" and not self.model.stop_training:
             step = _global_step(self.model)
             if step % self.every == 0:
                 self.write(f"step_{step:06d}")
@@ -183,16 +183,17 @@ class PeriodicCheckpoint(keras.callbacks.Callback):
     ``before_save()`` is called first (used to flush ``history.csv`` and record the epoch and time).
     """
 
-    def __init__(self, manager, every_steps=500, every_seconds=120.0, before_save=None):
+    def __init__(self, manager, every_steps=500, every_seconds=120.0, before_save=None, veto=None):
         super().__init__()
         self.manager = manager
+        self.veto = veto  # a callable: True means "do not save now" (e.g. the losses just became NaN)
         self.every_steps, self.every_seconds = every_steps, every_seconds
         self.before_save = before_save
         self._last = time.perf_counter()
         self.enabled = True
 
     def save(self):
-        if not self.enabled:
+        if not self.enabled or (self.veto is not None and self.veto()):
             return None
         if self.before_save is not None:
             self.before_save()

@@ -227,8 +227,9 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     grids = cb.SampleGrid(fixed_noise, run_dir / "generated_samples", preset.sample_every, preset.sample_unit,
                           preset.output)
     budget = cb.TrainingBudget(max_steps=max_steps, max_seconds=max_seconds)
-    saver = cb.PeriodicCheckpoint(manager, preset.checkpoint_every, preset.checkpoint_seconds, before_save)
     guard = cb.DivergenceGuard()
+    saver = cb.PeriodicCheckpoint(manager, preset.checkpoint_every, preset.checkpoint_seconds, before_save,
+                                  veto=lambda: guard.nonfinite)
     stopper = cb.StopOnSignal()
     # Order matters: the guard runs before the saver so a NaN step is never checkpointed.
     all_callbacks = [EpochCounter(), history, guard, grids, budget, saver, stopper, *callbacks]
@@ -254,6 +255,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
 
     if guard.nonfinite:
         status, reason = "diverged", guard.message
+        saver.veto = None
         restored = restore_latest(checkpoint, manager, log=log)
         if restored is None:  # diverged before the first checkpoint: nothing good to keep
             write_state(status, reason)
