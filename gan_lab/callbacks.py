@@ -22,6 +22,11 @@ import numpy as np
 from gan_lab.data import to_unit_range
 from gan_lab.plots import save_grid
 
+def scalar(value) -> float:
+    """A log value (Python float, numpy or tensor, scalar or shape (1,)) as a float."""
+    return float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
+
+
 HISTORY_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "real_score", "fake_score")
 
 
@@ -40,7 +45,7 @@ class SampleGrid(keras.callbacks.Callback):
         self.written: list[Path] = []
 
     def images(self):
-        x = np.asarray(self.model.generator(self.fixed_noise, training=False)).reshape(-1, 28, 28)
+        x = np.asarray(self.model.sampler(self.fixed_noise, training=False), dtype=np.float32).reshape(-1, 28, 28)
         return to_unit_range(x, self.output)
 
     def write(self, name: str) -> Path:
@@ -109,7 +114,7 @@ class HistoryCSV(keras.callbacks.Callback):
         row = {"step": _global_step(self.model), "epoch": self.epoch, "seconds": f"{self.seconds():.3f}"}
         for k in HISTORY_FIELDS[3:]:
             if k in logs:
-                row[k] = f"{float(logs[k]):.6g}"
+                row[k] = f"{scalar(logs[k]):.6g}"
         self._writer.writerow(row)
         if row["step"] % self.flush_every == 0:
             self.flush()
@@ -231,7 +236,7 @@ class DivergenceGuard(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         step = _global_step(self.model)
-        d, g = float(logs.get("d_loss", 0.0)), float(logs.get("g_loss", 0.0))
+        d, g = scalar(logs.get("d_loss", 0.0)), scalar(logs.get("g_loss", 0.0))
         if not (math.isfinite(d) and math.isfinite(g)):
             self.nonfinite = True
             self.message = (f"losses became non-finite at step {step} (d_loss={d}, g_loss={g}). "

@@ -47,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data-dir", default=None, help="folder holding mnist/ or fashion-mnist/ IDX files")
     t.add_argument("--deterministic", action="store_true", help="bitwise-reproducible ops (slower)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker", "tpu"],
+                   help="tf.distribute strategy (default: one device)")
+    t.add_argument("--cpu-replicas", type=int, default=None, metavar="N",
+                   help="split the CPU into N logical devices (try distributed training on one machine)")
     _add_preset_fields(t)
 
     s = sub.add_parser("sample", help="draw images from a run's saved generator")
@@ -86,8 +90,10 @@ def _preset_from_args(args) -> Preset:
 
 
 def cmd_train(args) -> int:
+    from gan_lab.distribute import make_strategy
     from gan_lab.runs import read_preset, train
 
+    strategy = make_strategy(args.strategy, args.cpu_replicas)
     if args.resume:
         stored = read_preset(args.resume)
         if args.preset is not None and args.preset != stored.name:
@@ -100,11 +106,12 @@ def cmd_train(args) -> int:
         preset.validate()
         result = train(preset, args.resume, resume=True, max_steps=args.max_steps, max_seconds=args.max_seconds,
                        epochs=args.epochs, data_dir=args.data_dir, deterministic=args.deterministic,
-                       verbose=0 if args.quiet else 1)
+                       verbose=0 if args.quiet else 1, strategy=strategy)
     else:
         preset = _preset_from_args(args).validate()
         result = train(preset, args.out, max_steps=args.max_steps, max_seconds=args.max_seconds,
-                       data_dir=args.data_dir, deterministic=args.deterministic, verbose=0 if args.quiet else 1)
+                       data_dir=args.data_dir, deterministic=args.deterministic, verbose=0 if args.quiet else 1,
+                       strategy=strategy)
     print(f"run folder: {result.run_dir}")
     return 0
 

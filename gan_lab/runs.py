@@ -10,7 +10,8 @@ Layout of a run folder (``runs/<preset>-<time>/`` by default)::
     samples.gif                  those grids as an animation
     final_generated_images/      img_000.png ... img_099.png
     final_grid.png               the 100 final images as one picture
-    generator.keras, discriminator.keras
+    generator.keras, discriminator.keras   (generator.keras is the EMA generator when ema_decay > 0;
+                                           the raw one is then generator_raw.keras)
     checkpoints/                 tf.train.CheckpointManager: models, optimizers, step, epoch, RNG state, fixed noise
 """
 from __future__ import annotations
@@ -102,8 +103,14 @@ def build_gan(preset: Preset):
     from gan_lab.train import GAN
 
     keras.utils.set_random_seed(preset.seed)
-    generator, discriminator = build_pair(preset.architecture, preset.noise_dim)
-    gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed)
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(preset.precision)
+    try:
+        generator, discriminator = build_pair(preset.architecture, preset.noise_dim)
+        gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
+                  ema_decay=preset.ema_decay)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
     gan.compile(
         d_optimizer=keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1, beta_2=preset.d_beta2),
         g_optimizer=keras.optimizers.Adam(preset.g_lr, beta_1=preset.g_beta1, beta_2=preset.g_beta2),
@@ -140,7 +147,7 @@ def restore_latest(checkpoint, manager, log=print):
 
 def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_seconds: float | None = None,
           epochs: int | None = None, resume: bool = False, data_dir=None, verbose=1, deterministic: bool = False,
-          callbacks=(), images=None, log=print) -> RunResult:
+          callbacks=(), images=None, log=print, strategy=None) -> RunResult:
     """Train ``preset`` into the run folder ``out_dir`` and write every output described in this module.
 
     Args:
@@ -150,6 +157,9 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
         resume: continue the run in ``out_dir`` from its last checkpoint, with its stored preset.
         images: uint8 (N, 28, 28) training images to use instead of loading ``preset.dataset``.
         callbacks: extra Keras callbacks.
+        strategy: a ``tf.distribute.Strategy`` (see :mod:`gan_lab.distribute`); models, optimizers and
+            checkpoint variables are created in its scope. With several workers only the chief writes the run
+            folder; the others write their (required) checkpoints to a temporary folder that is then deleted.
     """
     import keras
     import tensorflow as tf
@@ -157,6 +167,14 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     from gan_lab import callbacks as cb
     from gan_lab.data import load_dataset, make_dataset
 
+    from gan_lab.distribute import is_chief
+
+    strategy = strategy or tf.distribute.get_strategy()
+    multiworker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+    chief = is_chief(strategy)
+    if multiworker and max_seconds is not None:
+        raise ValueError("max_seconds is not supported with the multiworker strategy (workers must stop at the "
+                         "same step): use --max-steps or --epochs")
     if max_steps is not None and max_steps < 0:
         raise ValueError(f"max_steps = {max_steps} is invalid: expected an integer >= 0")
     if max_seconds is not None and max_seconds <= 0:
@@ -180,7 +198,17 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
         if (run_dir / "checkpoints" / "checkpoint").exists():
             raise RunError(f"{run_dir} already holds a run: resume it with --resume {run_dir}, "
                            "or choose another folder with --out")
-    _check_writable(run_dir)
+    if chief:
+        _check_writable(run_dir)
+    public_run_dir = run_dir
+    worker_tmp = None
+    if not chief:  # non-chief workers: same collective work, throw-away folder
+        import shutil
+        import tempfile
+        worker_tmp = Path(tempfile.mkdtemp(prefix="gan_lab_worker_"))
+        if resume:
+            shutil.copytree(run_dir, worker_tmp, dirs_exist_ok=True)
+        run_dir = worker_tmp
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 
@@ -189,14 +217,17 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     dataset = make_dataset(images, batch_size=preset.batch_size, output=preset.output, seed=preset.seed)
     steps_per_epoch = math.ceil(len(images) / preset.batch_size)
 
-    gan = build_gan(preset)
-    fixed_noise = tf.Variable(_fixed_noise(preset, GRID_SAMPLES, 0), trainable=False, name="fixed_noise")
-    epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
-    seconds_var = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
-    checkpoint = tf.train.Checkpoint(generator=gan.generator, discriminator=gan.discriminator,
-                                     g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
-                                     rng_state=gan.seed_generator.state, epoch=epoch_var, seconds=seconds_var,
-                                     fixed_noise=fixed_noise)
+    with strategy.scope():
+        gan = build_gan(preset)
+        fixed_noise = tf.Variable(_fixed_noise(preset, GRID_SAMPLES, 0), trainable=False, name="fixed_noise")
+        epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
+        seconds_var = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
+    tracked = dict(generator=gan.generator, discriminator=gan.discriminator,
+                   g_optimizer=gan.g_optimizer, d_optimizer=gan.d_optimizer,
+                   rng_state=gan.seed_generator.state, epoch=epoch_var, seconds=seconds_var, fixed_noise=fixed_noise)
+    if gan.ema_generator is not None:
+        tracked["ema_generator"] = gan.ema_generator
+    checkpoint = tf.train.Checkpoint(**tracked)
     manager = tf.train.CheckpointManager(checkpoint, str(run_dir / "checkpoints"), max_to_keep=preset.keep_checkpoints,
                                          checkpoint_name="ckpt")
     resume_step = None
@@ -228,8 +259,9 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
                           preset.output)
     budget = cb.TrainingBudget(max_steps=max_steps, max_seconds=max_seconds)
     guard = cb.DivergenceGuard()
-    saver = cb.PeriodicCheckpoint(manager, preset.checkpoint_every, preset.checkpoint_seconds, before_save,
-                                  veto=lambda: guard.nonfinite)
+    # Time-based checkpoints could fire on one worker and not another: multiworker runs save by step only.
+    saver = cb.PeriodicCheckpoint(manager, preset.checkpoint_every, None if multiworker else preset.checkpoint_seconds,
+                                  before_save, veto=lambda: guard.nonfinite)
     stopper = cb.StopOnSignal()
     # Order matters: the guard runs before the saver so a NaN step is never checkpointed.
     all_callbacks = [EpochCounter(), history, guard, grids, budget, saver, stopper, *callbacks]
@@ -241,7 +273,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
         _atomic_write_text(run_dir / "run_state.json", json.dumps(state, indent=2))
 
     write_state("running")
-    if verbose:
+    if log:
         log(f"training {preset.name} on {preset.dataset} into {run_dir} "
             f"(epochs {initial_epoch}->{target_epochs}, {steps_per_epoch} steps/epoch"
             + (f", max_steps {max_steps}" if max_steps is not None else "")
@@ -273,11 +305,29 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     seconds_var.assign(history.seconds())
     write_outputs(gan, preset, run_dir, fixed_noise.numpy())
     write_state(status, reason)
-    if verbose:
-        log(f"{status}: {reason}. step {gan.step}, {history.seconds():.1f} s of training. Outputs in {run_dir}")
+    if worker_tmp is not None:
+        import shutil
+        shutil.rmtree(worker_tmp, ignore_errors=True)
+        run_dir = public_run_dir
+    # the summary is printed even without a progress bar (verbose=0); pass log=... to silence it
+    if log:
+        log(f"{status}: {reason}. step {gan.step}, {history.seconds():.1f} s of training. Outputs in {run_dir}"
+            + ("" if chief else " (written by the chief)"))
+        log(f"generator weights fingerprint: {weights_fingerprint(gan.generator, trainable_only=True)} "
+            f"(trainable), {weights_fingerprint(gan.generator)} (all, with BatchNorm statistics)")
     if status == "diverged":
         raise cb.DivergenceError(reason + f" The last good checkpoint is kept in {run_dir / 'checkpoints'}.")
     return RunResult(run_dir, gan.step, int(epoch_var.numpy()), history.seconds(), status, reason, gan)
+
+
+def weights_fingerprint(model, trainable_only: bool = False) -> str:
+    """A short hash of a model's weights: equal fingerprints mean bitwise-equal weights (compare workers)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for w in (model.trainable_weights if trainable_only else model.weights):
+        h.update(np.ascontiguousarray(np.asarray(w.numpy() if hasattr(w, "numpy") else w)).tobytes())
+    return h.hexdigest()[:16]
 
 
 def write_outputs(gan, preset: Preset, run_dir: Path, fixed_noise=None):
@@ -286,8 +336,10 @@ def write_outputs(gan, preset: Preset, run_dir: Path, fixed_noise=None):
     from gan_lab.data import to_unit_range
     from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
 
-    _save_model_atomic(gan.generator, run_dir / "generator.keras")
+    _save_model_atomic(gan.sampler, run_dir / "generator.keras")
     _save_model_atomic(gan.discriminator, run_dir / "discriminator.keras")
+    if gan.ema_generator is not None:
+        _save_model_atomic(gan.generator, run_dir / "generator_raw.keras")
     final = to_unit_range(gan.generate(FINAL_SAMPLES, noise=_fixed_noise(preset, FINAL_SAMPLES, 1)), preset.output)
     save_images(final, run_dir / "final_generated_images")
     save_grid(final, run_dir / "final_grid.png", ncols=10)
@@ -332,5 +384,5 @@ def sample(run_dir, n: int = 64, seed: int | None = None, batch_size: int = 500)
     out = []
     for start in range(0, n, batch_size):
         z = rng.uniform(-1.0, 1.0, size=(min(batch_size, n - start), preset.noise_dim)).astype(np.float32)
-        out.append(np.asarray(generator(z, training=False)).reshape(-1, 28, 28))
+        out.append(np.asarray(generator(z, training=False), dtype=np.float32).reshape(-1, 28, 28))
     return to_unit_range(np.concatenate(out), preset.output)

@@ -40,32 +40,69 @@ def resolve_losses(loss="bce", label_smoothing: float = 0.0, flip_prob: float = 
     return d_fn, g_fn
 
 
+def replica_id():
+    """This replica's index in its sync group (0 outside a tf.distribute strategy)."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:
+        return tf.constant(0, tf.int64)
+    return tf.cast(ctx.replica_id_in_sync_group, tf.int64)
+
+
+def make_noise_fn(noise_dim: int, seed: int, step_variable, d_steps: int):
+    """``noise_fn(batch, k) -> (batch, noise_dim)`` uniform in [-1, 1], a pure function of
+    (seed, global step, k-th draw of the update, replica id).
+
+    Stateless noise needs no random-generator state: a resumed run draws exactly the noise it would have
+    drawn, and under ``tf.distribute`` every replica draws its own noise without synchronizing anything.
+    """
+    def noise_fn(batch, k):
+        step = tf.cast(step_variable, tf.int64)
+        counter = step * (d_steps + 1) + k
+        op_seed = tf.stack([tf.constant(seed, tf.int64) + 1_000_003 * replica_id(), counter])
+        return tf.random.stateless_uniform((batch, noise_dim), seed=op_seed, minval=-1.0, maxval=1.0)
+    return noise_fn
+
+
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, noise_fn,
                d_steps: int = 1):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
+    ``noise_fn(batch, k)`` returns the k-th noise batch of this update (k = 0 .. d_steps).
     Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
     real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits).
+
+    Under a ``tf.distribute`` strategy each replica computes the losses on its share of the global batch;
+    gradients are summed across replicas by the optimizer, so each replica's loss is divided by the number of
+    replicas: the update equals the single-device update on the global batch (same as
+    ``tf.nn.compute_average_loss``). Reported losses are the unscaled per-replica values (Keras averages them).
     """
     real = _as_images_for(discriminator, real)
     batch = tf.shape(real)[0]
-    for _ in range(d_steps):
-        noise = noise_fn(batch)
+    f32 = lambda t: tf.cast(t, tf.float32)  # mixed precision: losses are computed in float32
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    for k in range(d_steps):
+        noise = noise_fn(batch, k)
         with tf.GradientTape() as tape:
             fake = _as_images_for(discriminator, generator(noise, training=True))
-            real_out = discriminator(real, training=True)
-            fake_out = discriminator(fake, training=True)
+            real_out = f32(discriminator(real, training=True))
+            fake_out = f32(discriminator(fake, training=True))
             d_loss = d_loss_fn(real_out, fake_out)
+            scaled = d_loss / replicas if replicas > 1 else d_loss
         d_vars = discriminator.trainable_variables
-        d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_vars), d_vars))
-    noise = noise_fn(batch)
+        d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
+    noise = noise_fn(batch, d_steps)
     with tf.GradientTape() as tape:
         fake = _as_images_for(discriminator, generator(noise, training=True))
-        g_loss = g_loss_fn(discriminator(fake, training=True))
+        g_loss = g_loss_fn(f32(discriminator(fake, training=True)))
+        scaled = g_loss / replicas if replicas > 1 else g_loss
     g_vars = generator.trainable_variables
-    g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_vars), g_vars))
+    g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
     return {"d_loss": d_loss, "g_loss": g_loss,
             "real_score": tf.reduce_mean(real_out), "fake_score": tf.reduce_mean(fake_out)}
+
+
+def _resolve_seed(seed):
+    return int(np.random.randint(0, 2 ** 31 - 1)) if seed is None else int(seed)
 
 
 def make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss="bce", noise_dim=None,
@@ -77,20 +114,16 @@ def make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss="bc
     """
     d_loss_fn, g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
     noise_dim = noise_dim or generator.input_shape[-1]
-    seed_gen = keras.random.SeedGenerator(seed)
     for opt, model in ((d_optimizer, discriminator), (g_optimizer, generator)):
         if not opt.built:
             opt.build(model.trainable_variables)
-
-    def noise_fn(batch):
-        return keras.random.uniform((batch, noise_dim), minval=-1.0, maxval=1.0, seed=seed_gen)
+    noise_fn = make_noise_fn(noise_dim, _resolve_seed(seed), g_optimizer.iterations, d_steps)
 
     @tf.function
     def step(real):
         return gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn,
                           real, noise_fn, d_steps)
 
-    step.seed_generator = seed_gen
     return step
 
 
@@ -106,15 +139,40 @@ class GAN(keras.Model):
         images = gan.generate(16)            # (16, 28, 28) in the generator's range
 
     The global step is ``gan.g_optimizer.iterations`` (one per generator update); it is saved in checkpoints.
+
+    With ``ema_decay`` (e.g. 0.999) the model also keeps ``gan.ema_generator``, an exponential moving average
+    of the generator's weights (Yazıcı et al. 2019), updated after every generator step with the warm-up
+    ``decay_t = min(ema_decay, (1 + t) / (10 + t))``. :attr:`sampler` is the EMA generator when enabled: use it
+    for pictures and evaluation.
     """
 
-    def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None, **kwargs):
+    def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
+                 ema_decay: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.noise_dim = int(noise_dim or generator.input_shape[-1])
         self.d_steps = int(d_steps)
-        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.seed = _resolve_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)  # for generate(); training noise is stateless
+        self.ema_decay = float(ema_decay)
+        self.ema_generator = None
+        if self.ema_decay:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
+        self.built = True  # the sub-models are built; Keras must not trace call() on a data batch
+
+    @property
+    def sampler(self):
+        """The generator to sample from: the EMA copy when ``ema_decay`` is set, else the generator."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def _update_ema(self):
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for ema_w, w in zip(self.ema_generator.weights, self.generator.weights):
+            ema_w.assign(decay * ema_w + (1.0 - decay) * tf.cast(w, ema_w.dtype))
 
     def compile(self, d_optimizer, g_optimizer, loss="bce", label_smoothing: float = 0.0, flip_prob: float = 0.0,
                 **kwargs):
@@ -125,6 +183,7 @@ class GAN(keras.Model):
         # Build the optimizers now so checkpoints can be restored before the first step.
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
+        self._noise_fn = make_noise_fn(self.noise_dim, self.seed, g_optimizer.iterations, self.d_steps)
 
     @property
     def step(self) -> int:
@@ -139,14 +198,21 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real = data[0] if isinstance(data, (tuple, list)) else data
-        return gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
-                          self.d_loss_fn, self.g_loss_fn, real, self.sample_noise, self.d_steps)
+        out = gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
+                         self.d_loss_fn, self.g_loss_fn, real, self._noise_fn, self.d_steps)
+        if self.ema_generator is not None:
+            self._update_ema()
+        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
+            # Keras reduces multi-worker logs with strategy.reduce(MEAN, axis=0), which needs a dimension.
+            out = {k: tf.reshape(v, [1]) for k, v in out.items()}
+        return out
 
     def generate(self, n: int, noise=None) -> np.ndarray:
-        """``n`` images (N, 28, 28) in the generator's output range (``noise`` overrides the random draw)."""
+        """``n`` images (N, 28, 28) in the generator's output range from :attr:`sampler` (``noise`` overrides
+        the random draw)."""
         if noise is None:
             noise = self.sample_noise(n)
-        return np.asarray(self.generator(noise, training=False)).reshape(-1, 28, 28)
+        return np.asarray(tf.cast(self.sampler(noise, training=False), tf.float32)).reshape(-1, 28, 28)
 
 
 def run_a_gan(generator, discriminator, dataset, d_optimizer=None, g_optimizer=None, loss="bce", num_epochs=10,

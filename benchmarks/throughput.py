@@ -1,0 +1,140 @@
+"""Training throughput (images/s): gan_lab's own training vs a plain tf.function loop, measured in one run.
+
+For each preset:
+  - plain:   the same generator/discriminator/optimizers/losses, `for batch in dataset: step(batch)` with one
+             hand-written tf.function (no Keras fit, no callbacks) — the no-framework-overhead reference;
+  - gan_lab: `gan_lab.runs.train(...)` exactly as the CLI runs it (Keras fit, history.csv, grids,
+             checkpoints, divergence guard, signal handling).
+Both skip `--warmup` steps (tracing) and time the next `--steps`. The ratio gan_lab/plain is the figure to
+watch (>= 1.0 means no framework overhead). Also prints the machine's matmul peak (fp32) measured here and the
+fraction of it each preset's step reaches (FLOPs counted by TensorFlow's profiler on the traced step).
+
+    python benchmarks/throughput.py --presets tf_tutorial_dcgan fast --steps 60
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from gan_lab.data import load_dataset, make_dataset  # noqa: E402
+from gan_lab.presets import get_preset  # noqa: E402
+from gan_lab.runs import build_gan, train  # noqa: E402
+
+
+def matmul_peak(n=2048, reps=10, dtype=tf.float32) -> float:
+    a = tf.random.normal((n, n), dtype=dtype)
+    b = tf.random.normal((n, n), dtype=dtype)
+    f = tf.function(lambda: tf.matmul(a, b))
+    f().numpy()
+    t0 = time.perf_counter()
+    for _ in range(reps):
+        f().numpy()
+    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+
+
+def step_flops(preset, images) -> float | None:
+    """FLOPs of one GAN update (D steps + G step), counted by the TF profiler on the traced graph."""
+    from tensorflow.python.profiler import model_analyzer, option_builder
+    gan = build_gan(preset)
+    batch = tf.constant(make_dataset(images[: preset.batch_size], preset.batch_size).take(1).get_single_element())
+    fn = tf.function(lambda x: gan.train_step(x))
+    graph = fn.get_concrete_function(batch).graph
+    opts = option_builder.ProfileOptionBuilder.float_operation()
+    opts["output"] = "none"
+    try:
+        return model_analyzer.profile(graph, options=opts).total_float_ops
+    except Exception:
+        return None
+
+
+def plain_loop(preset, images, warmup, steps) -> float:
+    from gan_lab.losses import get_loss
+    from gan_lab.models import build_pair
+    from gan_lab.train import gan_update
+
+    keras.utils.set_random_seed(preset.seed)
+    g, d = build_pair(preset.architecture, preset.noise_dim)
+    d_opt = keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1)
+    g_opt = keras.optimizers.Adam(preset.g_lr, beta_1=preset.g_beta1)
+    d_loss, g_loss = get_loss(preset.loss)
+    noise_dim = preset.noise_dim
+
+    @tf.function
+    def step(real):
+        return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real,
+                          lambda b, k: tf.random.uniform((b, noise_dim), -1.0, 1.0), preset.d_steps)
+
+    ds = make_dataset(images, preset.batch_size, output=preset.output, seed=0, drop_remainder=True).repeat()
+    it = iter(ds)
+    for _ in range(warmup):
+        step(next(it))["d_loss"].numpy()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        out = step(next(it))
+    out["d_loss"].numpy()
+    return steps * preset.batch_size / (time.perf_counter() - t0)
+
+
+class _Timer(keras.callbacks.Callback):
+    def __init__(self, warmup, steps):
+        super().__init__()
+        self.warmup, self.steps, self.t0, self.t1, self.n = warmup, steps, None, None, 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.n += 1
+        if self.n == self.warmup:
+            self.t0 = time.perf_counter()
+        elif self.n == self.warmup + self.steps:
+            self.t1 = time.perf_counter()
+
+
+def gan_lab_train(preset, images, warmup, steps) -> float:
+    timer = _Timer(warmup, steps)
+    preset = preset.replace(sample_every=10 ** 6, sample_unit="step")
+    with tempfile.TemporaryDirectory() as tmp:
+        train(preset, os.path.join(tmp, "run"), max_steps=warmup + steps, images=images, verbose=0,
+              callbacks=[timer], log=lambda *a: None)
+    return steps * preset.batch_size / (timer.t1 - timer.t0)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--presets", nargs="+", default=["tf_tutorial_dcgan", "cs231n_dcgan", "cs231n_dense"])
+    ap.add_argument("--steps", type=int, default=40)
+    ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--repeats", type=int, default=2, help="alternate plain/gan_lab this many times; best of each")
+    args = ap.parse_args(argv)
+
+    images, _ = load_dataset("mnist", "train")
+    peak = matmul_peak()
+    print(f"tensorflow {tf.__version__}, keras {keras.__version__}, {os.cpu_count()} CPU cores, "
+          f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
+    print(f"fp32 matmul peak (2048x2048): {peak:.0f} GFLOP/s")
+    print(f"{'preset':<20} {'batch':>5} {'plain img/s':>12} {'gan_lab img/s':>14} {'ratio':>6} "
+          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'% peak':>7}")
+    for name in args.presets:
+        preset = get_preset(name)
+        plain, ours = [], []
+        for _ in range(args.repeats):
+            plain.append(plain_loop(preset, images, args.warmup, args.steps))
+            ours.append(gan_lab_train(preset, images, args.warmup, args.steps))
+        p, o = max(plain), max(ours)
+        flops = step_flops(preset, images)
+        gflop = flops / 1e9 if flops else float("nan")
+        achieved = gflop * o / preset.batch_size
+        print(f"{name:<20} {preset.batch_size:>5} {p:>12.0f} {o:>14.0f} {o / p:>6.2f} {gflop:>10.2f} "
+              f"{achieved:>8.0f} {100 * achieved / peak:>6.0f}%")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
