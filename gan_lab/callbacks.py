@@ -37,19 +37,21 @@ def _global_step(model) -> int:
 class SampleGrid(keras.callbacks.Callback):
     """Write ``folder/step_000250.png`` (or ``epoch_0005.png``) grids of ``generator(fixed_noise)``."""
 
-    def __init__(self, fixed_noise, folder, every: int = 1, unit: str = "epoch", output: str = "tanh"):
+    def __init__(self, fixed_noise, folder, every: int = 1, unit: str = "epoch", output: str = "tanh",
+                 labels=None):
         super().__init__()
         self.fixed_noise = fixed_noise
+        self.labels = labels  # conditional GANs: the class of each grid sample (one row per class)
         self.folder = Path(folder)
         self.every, self.unit, self.output = int(every), unit, output
         self.written: list[Path] = []
 
     def images(self):
-        x = np.asarray(self.model.sampler(self.fixed_noise, training=False), dtype=np.float32).reshape(-1, 28, 28)
-        return to_unit_range(x, self.output)
+        from gan_lab.train import generate_images
+        return to_unit_range(generate_images(self.model.sampler, self.fixed_noise, self.labels), self.output)
 
     def write(self, name: str) -> Path:
-        path = save_grid(self.images(), self.folder / f"{name}.png")
+        path = save_grid(self.images(), self.folder / f"{name}.png", ncols=8)
         self.written.append(path)
         return path
 
@@ -289,3 +291,40 @@ class StopOnSignal(keras.callbacks.Callback):
         for s, prev in self._previous.items():
             signal.signal(s, prev)
         self._previous = {}
+
+
+class TensorBoardLogger(keras.callbacks.Callback):
+    """Optional TensorBoard logging beside ``history.csv``: losses every ``every`` steps, and each sample grid
+    that :class:`SampleGrid` writes, as images. View with ``tensorboard --logdir RUN_DIR/tensorboard``."""
+
+    def __init__(self, logdir, every: int = 10, grids: SampleGrid | None = None):
+        super().__init__()
+        import tensorflow as tf
+        try:
+            import tensorboard  # noqa: F401  (tf.summary.image needs it)
+        except ImportError:
+            raise ValueError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+
+        self.writer = tf.summary.create_file_writer(str(logdir))
+        self.every = int(every)
+        self.grids = grids
+        self._seen_grids = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        import tensorflow as tf
+
+        step = _global_step(self.model)
+        logs = logs or {}
+        with self.writer.as_default(step=step):
+            if step % self.every == 0:
+                for k, v in logs.items():
+                    tf.summary.scalar(k, scalar(v))
+            if self.grids is not None and len(self.grids.written) > self._seen_grids:
+                from PIL import Image
+                for path in self.grids.written[self._seen_grids:]:
+                    img = np.asarray(Image.open(path).convert("L"), dtype=np.uint8)[None, :, :, None]
+                    tf.summary.image("samples", img)
+                self._seen_grids = len(self.grids.written)
+
+    def on_train_end(self, logs=None):
+        self.writer.flush()

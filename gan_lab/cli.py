@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--data-dir", default=None, help="folder holding mnist/ or fashion-mnist/ IDX files")
     t.add_argument("--deterministic", action="store_true", help="bitwise-reproducible ops (slower)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.add_argument("--tensorboard", action="store_true", help="also log to RUN_DIR/tensorboard")
     t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker", "tpu"],
                    help="tf.distribute strategy (default: one device)")
     t.add_argument("--cpu-replicas", type=int, default=None, metavar="N",
@@ -58,8 +59,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=64)
     s.add_argument("--out", required=True, help="FILE.npy (array (N,28,28) in [0,1]), FILE.png (grid) or DIR (PNGs)")
     s.add_argument("--seed", type=int, default=None)
+    s.add_argument("--label", type=int, default=None, help="class 0-9 to draw (conditional runs, preset cgan)")
 
     sub.add_parser("presets", help="list the presets")
+
+    from gan_lab import explore
+    explore.add_interpolate_parser(sub)
 
     try:
         from gan_lab import metrics
@@ -106,12 +111,12 @@ def cmd_train(args) -> int:
         preset.validate()
         result = train(preset, args.resume, resume=True, max_steps=args.max_steps, max_seconds=args.max_seconds,
                        epochs=args.epochs, data_dir=args.data_dir, deterministic=args.deterministic,
-                       verbose=0 if args.quiet else 1, strategy=strategy)
+                       verbose=0 if args.quiet else 1, strategy=strategy, tensorboard=args.tensorboard)
     else:
         preset = _preset_from_args(args).validate()
         result = train(preset, args.out, max_steps=args.max_steps, max_seconds=args.max_seconds,
                        data_dir=args.data_dir, deterministic=args.deterministic, verbose=0 if args.quiet else 1,
-                       strategy=strategy)
+                       strategy=strategy, tensorboard=args.tensorboard)
     print(f"run folder: {result.run_dir}")
     return 0
 
@@ -122,13 +127,13 @@ def cmd_sample(args) -> int:
     from gan_lab.plots import save_grid, save_images
     from gan_lab.runs import sample
 
-    images = sample(args.run_dir, n=args.n, seed=args.seed)
+    images = sample(args.run_dir, n=args.n, seed=args.seed, label=args.label)
     out = Path(args.out)
     if out.suffix == ".npy":
         out.parent.mkdir(parents=True, exist_ok=True)
         np.save(out, images.astype(np.float32))
     elif out.suffix == ".png":
-        save_grid(images, out)
+        save_grid(images, out, ncols=10 if args.label is None and len(images) % 10 == 0 else None)
     elif out.suffix == "":
         save_images(images, out)
     else:
@@ -153,6 +158,9 @@ def main(argv=None) -> int:
     if args.command == "evaluate":
         from gan_lab import metrics
         handlers["evaluate"] = metrics.run_evaluate_command
+    if args.command == "interpolate":
+        from gan_lab import explore
+        handlers["interpolate"] = explore.run_interpolate_command
     try:
         return handlers[args.command](args)
     except DivergenceError as exc:

@@ -279,3 +279,33 @@ def get_loss(name):
     if key not in LOSSES:
         raise ValueError(f"unknown loss {name!r}: expected one of {', '.join(LOSSES)}")
     return LOSSES[key]
+
+
+def gradient_penalty(critic, real, fake, alpha=None, seed=None):
+    """WGAN-GP gradient penalty (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs", eq. 3).
+
+    ``x̂ = α·x + (1 − α)·x̃`` with one α ~ U[0, 1] per example (broadcast over every pixel dimension), and
+
+        GP = E_x̂[(‖∇_x̂ D(x̂)‖₂ − 1)²]
+
+    where the norm runs over all non-batch dimensions of the image. ``critic`` is a callable image → scores
+    (use ``lambda x: D([x, labels])`` for a conditional critic). ``alpha`` may be given (shape (N,) or
+    broadcastable); otherwise it is drawn (``seed``: a stateless seed pair). Multiply by λ (10 in the paper)
+    and add to the critic's loss.
+    """
+    real = tf.convert_to_tensor(real)
+    fake = tf.cast(tf.convert_to_tensor(fake), real.dtype)
+    n = tf.shape(real)[0]
+    shape = tf.concat([[-1], tf.ones([tf.rank(real) - 1], tf.int32)], axis=0)  # (N, 1, 1, 1): broadcast
+    if alpha is None:
+        alpha = (tf.random.stateless_uniform([n], seed=seed, dtype=real.dtype) if seed is not None
+                 else tf.random.uniform([n], dtype=real.dtype))
+    alpha = tf.reshape(tf.cast(alpha, real.dtype), shape)
+    interpolated = alpha * real + (1.0 - alpha) * fake
+    with tf.GradientTape() as tape:
+        tape.watch(interpolated)
+        scores = critic(interpolated)
+    grads = tape.gradient(scores, interpolated)
+    axes = tf.range(1, tf.rank(grads))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + 1e-12)
+    return tf.reduce_mean(tf.square(norms - 1.0))

@@ -200,6 +200,78 @@ def fast_discriminator(width: int = 64, name: str = "fast_discriminator") -> ker
     return keras.Model(x_in, logit, name=name)
 
 
+# --- conditional GANs (Mirza & Osindero 2014; projection discriminator: Miyato & Koyama 2018) ---------------
+
+NUM_CLASSES = 10
+
+
+def cgan_generator(noise_dim: int = 64, width: int = 64, num_classes: int = NUM_CLASSES,
+                   name: str = "cgan_generator") -> keras.Model:
+    """Inputs ``[noise (N, noise_dim), label (N, 1) int]``: the label's 32-d embedding is concatenated to the
+    noise, then the :func:`fast_generator` body → (N, 28, 28, 1) tanh."""
+    z = keras.Input((noise_dim,), name="noise")
+    y = keras.Input((1,), dtype="int32", name="label")
+    e = layers.Flatten()(layers.Embedding(num_classes, 32)(y))
+    x = layers.Concatenate()([z, e])
+    x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((7, 7, 2 * width))(x)
+    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    img = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="image")(x)
+    return keras.Model([z, y], img, name=name)
+
+
+def cgan_discriminator(width: int = 64, num_classes: int = NUM_CLASSES, projection: bool = False,
+                       name: str = "cgan_discriminator") -> keras.Model:
+    """Inputs ``[image (N, 28, 28, 1), label (N, 1) int]`` → one logit.
+
+    ``projection=False``: the label's learned 28×28 map is concatenated to the image as a second channel.
+    ``projection=True``: logit = ψ(h) + ⟨embed(y), h⟩ on the conv features h (projection discriminator)."""
+    x_in = keras.Input(IMAGE_SHAPE, name="image")
+    y = keras.Input((1,), dtype="int32", name="label")
+    x = x_in
+    if not projection:
+        label_map = layers.Reshape(IMAGE_SHAPE)(layers.Embedding(num_classes, IMAGE_PIXELS)(y))
+        x = layers.Concatenate()([x_in, label_map])
+    x = layers.Conv2D(width, 4, strides=2, padding="same")(x)
+    x = _lrelu(0.2)(x)
+    x = layers.Conv2D(2 * width, 4, strides=2, padding="same")(x)
+    x = _lrelu(0.2)(x)
+    h = layers.Flatten()(x)
+    logit = layers.Dense(1)(h)
+    if projection:
+        e = layers.Flatten()(layers.Embedding(num_classes, 7 * 7 * 2 * width)(y))
+        logit = layers.Add()([logit, layers.Dot(axes=1)([e, h])])
+    return keras.Model([x_in, y], logit, name=name)
+
+
+def cgan_projection_discriminator(width: int = 64, name: str = "cgan_projection_discriminator") -> keras.Model:
+    return cgan_discriminator(width=width, projection=True, name=name)
+
+
+def with_spectral_norm(model: keras.Model, power_iterations: int = 1) -> keras.Model:
+    """A copy of ``model`` whose Dense and Conv2D layers are wrapped in ``keras.layers.SpectralNormalization``
+    (Miyato et al. 2018): each weight matrix is divided by its largest singular value, estimated by power
+    iteration, which bounds the layer's Lipschitz constant by 1. Works on any functional discriminator."""
+    def clone(layer):
+        fresh = layer.__class__.from_config(layer.get_config())
+        if isinstance(layer, (layers.Dense, layers.Conv2D)):
+            return layers.SpectralNormalization(fresh, power_iterations=power_iterations,
+                                                name=layer.name + "_sn")
+        return fresh
+    return keras.models.clone_model(model, clone_function=clone)
+
+
+def is_conditional(model_or_arch) -> bool:
+    """True for a conditional architecture name or a model with a label input."""
+    if isinstance(model_or_arch, str):
+        return model_or_arch in CONDITIONAL
+    return len(model_or_arch.inputs) > 1
+
+
 # --- registry -------------------------------------------------------------------------------------------
 
 ARCHITECTURES = {
@@ -209,17 +281,25 @@ ARCHITECTURES = {
     "fashion_mlp": (fashion_mlp_generator, fashion_mlp_discriminator),
     "fashion_dcgan": (fashion_dcgan_generator, fashion_dcgan_discriminator),
     "fast": (fast_generator, fast_discriminator),
+    "cgan": (cgan_generator, cgan_discriminator),
+    "cgan_projection": (cgan_generator, cgan_projection_discriminator),
 }
+CONDITIONAL = {"cgan", "cgan_projection"}
 
 
-def register_architecture(name: str, generator_fn, discriminator_fn) -> None:
+def register_architecture(name: str, generator_fn, discriminator_fn, conditional: bool = False) -> None:
     """Add a (generator builder, discriminator builder) pair usable as ``Preset(architecture=name)``."""
     ARCHITECTURES[name] = (generator_fn, discriminator_fn)
+    if conditional:
+        CONDITIONAL.add(name)
 
 
-def build_pair(architecture: str, noise_dim: int):
+def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False):
     """Build ``(generator, discriminator)`` for a registered architecture name."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]
-    return g_fn(noise_dim=noise_dim), d_fn()
+    discriminator = d_fn()
+    if spectral_norm:
+        discriminator = with_spectral_norm(discriminator)
+    return g_fn(noise_dim=noise_dim), discriminator

@@ -34,6 +34,8 @@ class Preset:
     flip_prob: float = 0.0            # probability of flipping each discriminator target
     output: str = "tanh"              # generator output / data scaling: "tanh" → [-1, 1], "sigmoid" → [0, 1]
     ema_decay: float = 0.0            # > 0: sample from an exponential moving average of G's weights
+    gp_weight: float = 0.0            # WGAN-GP gradient penalty λ (10 in the paper); 0 = off
+    spectral_norm: bool = False       # wrap the discriminator's Dense/Conv layers in spectral normalization
     precision: str = "float32"        # or "mixed_bfloat16" (bf16 compute, float32 weights)
     seed: int = 0
     sample_every: int = 1             # write a grid of fixed-noise samples every N ...
@@ -76,6 +78,8 @@ class Preset:
             raise bad("flip_prob", "a number in [0, 0.5]")
         if not 0.0 <= self.ema_decay < 1.0:
             raise bad("ema_decay", "a number in [0, 1) (0 turns the moving average off)")
+        if self.gp_weight < 0:
+            raise bad("gp_weight", "a number >= 0")
         if self.precision not in ("float32", "mixed_bfloat16"):
             raise bad("precision", "'float32' or 'mixed_bfloat16'")
         if self.output not in ("tanh", "sigmoid"):
@@ -146,6 +150,20 @@ register(Preset(
     name="fast", description="CPU-fast small DCGAN with EMA sampling: recognizable digits in minutes",
     architecture="fast", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
     ema_decay=0.999, sample_every=500, sample_unit="step", reference="gan_lab (benchmarks/README.md)"))
+register(Preset(
+    name="cgan", description="Conditional GAN: label-conditioned fast DCGAN, draw any digit on demand",
+    architecture="cgan", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
+    ema_decay=0.999, sample_every=500, sample_unit="step", reference="Mirza & Osindero 2014"))
+register(Preset(
+    name="wgan_gp", description="WGAN-GP on Fashion-MNIST: critic loss + gradient penalty λ=10, 5 critic steps",
+    dataset="fashion_mnist", architecture="fast", loss="wgan", gp_weight=10.0, d_steps=5, noise_dim=128,
+    batch_size=64, epochs=100, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, g_beta2=0.9, d_beta1=0.5, d_beta2=0.9,
+    sample_every=200, sample_unit="step", reference="Gulrajani et al. 2017; keras.io WGAN-GP example"))
+register(Preset(
+    name="hinge", description="Hinge loss with a spectrally normalized discriminator (SNGAN recipe)",
+    architecture="fast", loss="hinge", spectral_norm=True, noise_dim=64, batch_size=64, epochs=100,
+    g_lr=2e-4, d_lr=4e-4, g_beta1=0.0, g_beta2=0.9, d_beta1=0.0, d_beta2=0.9, ema_decay=0.999,
+    sample_every=500, sample_unit="step", reference="Miyato et al. 2018; Lim & Ye 2017"))
 
 
 def get_preset(name: str, **overrides) -> Preset:

@@ -31,6 +31,18 @@ GRID_SAMPLES = 64
 FINAL_SAMPLES = 100
 
 
+def grid_size(preset) -> int:
+    """64 fixed-noise samples per grid (8 × 8); 80 for conditional GANs (one row of 8 per class)."""
+    from gan_lab.models import is_conditional
+    return 80 if is_conditional(preset.architecture) else GRID_SAMPLES
+
+
+def grid_labels(preset, per_class: int = 8):
+    """Labels of the grid rows for a conditional preset (row r shows class r), else None."""
+    from gan_lab.models import is_conditional
+    return np.repeat(np.arange(10), per_class) if is_conditional(preset.architecture) else None
+
+
 class RunError(ValueError):
     """A run folder is missing, not a run, or incompatible with what was asked."""
 
@@ -106,9 +118,9 @@ def build_gan(preset: Preset):
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(preset.precision)
     try:
-        generator, discriminator = build_pair(preset.architecture, preset.noise_dim)
+        generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm)
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
-                  ema_decay=preset.ema_decay)
+                  ema_decay=preset.ema_decay, gp_weight=preset.gp_weight)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     gan.compile(
@@ -147,7 +159,7 @@ def restore_latest(checkpoint, manager, log=print):
 
 def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_seconds: float | None = None,
           epochs: int | None = None, resume: bool = False, data_dir=None, verbose=1, deterministic: bool = False,
-          callbacks=(), images=None, log=print, strategy=None) -> RunResult:
+          callbacks=(), images=None, log=print, strategy=None, tensorboard: bool = False) -> RunResult:
     """Train ``preset`` into the run folder ``out_dir`` and write every output described in this module.
 
     Args:
@@ -157,6 +169,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
         resume: continue the run in ``out_dir`` from its last checkpoint, with its stored preset.
         images: uint8 (N, 28, 28) training images to use instead of loading ``preset.dataset``.
         callbacks: extra Keras callbacks.
+        tensorboard: also log losses and sample grids for TensorBoard in ``RUN_DIR/tensorboard``.
         strategy: a ``tf.distribute.Strategy`` (see :mod:`gan_lab.distribute`); models, optimizers and
             checkpoint variables are created in its scope. With several workers only the chief writes the run
             folder; the others write their (required) checkpoints to a temporary folder that is then deleted.
@@ -212,14 +225,24 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     if deterministic:
         tf.config.experimental.enable_op_determinism()
 
+    from gan_lab.models import is_conditional
+
+    conditional = is_conditional(preset.architecture)
     if images is None:
-        images, _ = load_dataset(preset.dataset, "train", data_dir=data_dir)
-    dataset = make_dataset(images, batch_size=preset.batch_size, output=preset.output, seed=preset.seed)
+        images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir)
+    elif isinstance(images, tuple):
+        images, labels = images
+    else:
+        labels = None
+    if conditional and labels is None:
+        raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
+    dataset = make_dataset(images, batch_size=preset.batch_size, output=preset.output, seed=preset.seed,
+                           labels=labels if conditional else None)
     steps_per_epoch = math.ceil(len(images) / preset.batch_size)
 
     with strategy.scope():
         gan = build_gan(preset)
-        fixed_noise = tf.Variable(_fixed_noise(preset, GRID_SAMPLES, 0), trainable=False, name="fixed_noise")
+        fixed_noise = tf.Variable(_fixed_noise(preset, grid_size(preset), 0), trainable=False, name="fixed_noise")
         epoch_var = tf.Variable(0, dtype=tf.int64, trainable=False, name="epoch")
         seconds_var = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
     tracked = dict(generator=gan.generator, discriminator=gan.discriminator,
@@ -256,7 +279,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
             epoch_var.assign(epoch + 1)
 
     grids = cb.SampleGrid(fixed_noise, run_dir / "generated_samples", preset.sample_every, preset.sample_unit,
-                          preset.output)
+                          preset.output, labels=grid_labels(preset))
     budget = cb.TrainingBudget(max_steps=max_steps, max_seconds=max_seconds)
     guard = cb.DivergenceGuard()
     # Time-based checkpoints could fire on one worker and not another: multiworker runs save by step only.
@@ -265,6 +288,8 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     stopper = cb.StopOnSignal()
     # Order matters: the guard runs before the saver so a NaN step is never checkpointed.
     all_callbacks = [EpochCounter(), history, guard, grids, budget, saver, stopper, *callbacks]
+    if tensorboard and chief:
+        all_callbacks.append(cb.TensorBoardLogger(run_dir / "tensorboard", grids=grids))
 
     def write_state(status, reason=""):
         state = {"status": status, "reason": reason, "step": gan.step, "epoch": int(epoch_var.numpy()),
@@ -340,7 +365,8 @@ def write_outputs(gan, preset: Preset, run_dir: Path, fixed_noise=None):
     _save_model_atomic(gan.discriminator, run_dir / "discriminator.keras")
     if gan.ema_generator is not None:
         _save_model_atomic(gan.generator, run_dir / "generator_raw.keras")
-    final = to_unit_range(gan.generate(FINAL_SAMPLES, noise=_fixed_noise(preset, FINAL_SAMPLES, 1)), preset.output)
+    final = to_unit_range(gan.generate(FINAL_SAMPLES, noise=_fixed_noise(preset, FINAL_SAMPLES, 1),
+                                       labels=grid_labels(preset, per_class=10)), preset.output)
     save_images(final, run_dir / "final_generated_images")
     save_grid(final, run_dir / "final_grid.png", ncols=10)
     hist = history_arrays(run_dir / "history.csv")
@@ -366,23 +392,35 @@ def load_generator(run_dir):
     except Exception as exc:
         raise RunError(f"{path} cannot be loaded ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); "
                        "the file is corrupt: resume the run to write it again") from None
-    got = generator.input_shape[-1]
+    from gan_lab.train import noise_dim_of
+    got = noise_dim_of(generator)
     if got != preset.noise_dim:
         raise RunError(f"{path} takes noise of size {got} but preset.json says noise_dim={preset.noise_dim}; "
                        "the generator file does not belong to this run")
     return preset, generator
 
 
-def sample(run_dir, n: int = 64, seed: int | None = None, batch_size: int = 500) -> np.ndarray:
-    """``n`` images (N, 28, 28) float32 in [0, 1] from a run folder's saved generator."""
+def sample(run_dir, n: int = 64, seed: int | None = None, batch_size: int = 500, label=None) -> np.ndarray:
+    """``n`` images (N, 28, 28) float32 in [0, 1] from a run folder's saved generator.
+
+    For a conditional run, ``label`` (0-9) draws that class; without it the labels cycle 0, 1, ..., 9."""
     from gan_lab.data import to_unit_range
+    from gan_lab.train import generate_images
 
     if n <= 0:
         raise ValueError(f"n = {n} is invalid: expected a positive number of images")
     preset, generator = load_generator(run_dir)
+    conditional = len(generator.inputs) > 1
+    if label is not None:
+        if not conditional:
+            raise ValueError(f"--label needs a conditional run (preset cgan); {run_dir} was trained with "
+                             f"{preset.name!r}, which draws digits without labels")
+        if not 0 <= int(label) <= 9:
+            raise ValueError(f"label = {label} is invalid: expected a class 0-9")
+    labels = np.arange(n) % 10 if label is None else np.full(n, int(label))
     rng = np.random.default_rng(seed)
     out = []
     for start in range(0, n, batch_size):
         z = rng.uniform(-1.0, 1.0, size=(min(batch_size, n - start), preset.noise_dim)).astype(np.float32)
-        out.append(np.asarray(generator(z, training=False), dtype=np.float32).reshape(-1, 28, 28))
+        out.append(generate_images(generator, z, labels[start:start + len(z)] if conditional else None))
     return to_unit_range(np.concatenate(out), preset.output)

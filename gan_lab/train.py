@@ -23,7 +23,7 @@ from gan_lab.losses import get_loss
 
 def _as_images_for(model, x):
     """Reshape a batch to the input shape ``model`` expects ((N, 784) or (N, 28, 28, 1))."""
-    shape = model.input_shape[1:]
+    shape = model.inputs[0].shape[1:]
     return tf.reshape(x, [-1, *shape])
 
 
@@ -56,18 +56,38 @@ def make_noise_fn(noise_dim: int, seed: int, step_variable, d_steps: int):
     drawn, and under ``tf.distribute`` every replica draws its own noise without synchronizing anything.
     """
     def noise_fn(batch, k):
-        step = tf.cast(step_variable, tf.int64)
-        counter = step * (d_steps + 1) + k
-        op_seed = tf.stack([tf.constant(seed, tf.int64) + 1_000_003 * replica_id(), counter])
-        return tf.random.stateless_uniform((batch, noise_dim), seed=op_seed, minval=-1.0, maxval=1.0)
+        return tf.random.stateless_uniform((batch, noise_dim), seed=_op_seed(seed, step_variable, d_steps, k),
+                                           minval=-1.0, maxval=1.0)
     return noise_fn
 
 
+def _op_seed(seed, step_variable, d_steps, k, salt=0):
+    step = tf.cast(step_variable, tf.int64)
+    counter = step * (d_steps + 1) + k
+    return tf.stack([tf.constant(seed + salt, tf.int64) + 1_000_003 * replica_id(), counter])
+
+
+def make_label_fn(num_classes: int, seed: int, step_variable, d_steps: int):
+    """``label_fn(batch, k) -> (batch, 1) int32``: uniform random classes for a conditional generator."""
+    def label_fn(batch, k):
+        return tf.random.stateless_uniform((batch, 1), seed=_op_seed(seed, step_variable, d_steps, k, salt=7919),
+                                           minval=0, maxval=num_classes, dtype=tf.int32)
+    return label_fn
+
+
+def _alpha_seed(seed, step_variable, d_steps, k):
+    return _op_seed(seed, step_variable, d_steps, k, salt=104729)
+
+
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, noise_fn,
-               d_steps: int = 1):
+               d_steps: int = 1, labels=None, label_fn=None, gp_weight: float = 0.0, gp_seed_fn=None):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``noise_fn(batch, k)`` returns the k-th noise batch of this update (k = 0 .. d_steps).
+    Conditional GANs: pass the real ``labels`` and ``label_fn(batch, k)`` for the fake images' labels; then
+    the generator is called on ``[noise, labels]`` and the discriminator on ``[images, labels]``.
+    WGAN-GP: ``gp_weight`` (λ) adds λ·:func:`gan_lab.losses.gradient_penalty` to the critic's loss.
+
     Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
     real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits).
 
@@ -80,20 +100,37 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     batch = tf.shape(real)[0]
     f32 = lambda t: tf.cast(t, tf.float32)  # mixed precision: losses are computed in float32
     replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    conditional = labels is not None
+    if conditional:
+        labels = tf.reshape(tf.cast(labels, tf.int32), [-1, 1])
+
+    def G(noise, y):
+        return generator([noise, y] if conditional else noise, training=True)
+
+    def D(x, y):
+        return f32(discriminator([x, y] if conditional else x, training=True))
+
     for k in range(d_steps):
         noise = noise_fn(batch, k)
+        fake_labels = label_fn(batch, k) if conditional else None
         with tf.GradientTape() as tape:
-            fake = _as_images_for(discriminator, generator(noise, training=True))
-            real_out = f32(discriminator(real, training=True))
-            fake_out = f32(discriminator(fake, training=True))
+            fake = _as_images_for(discriminator, G(noise, fake_labels))
+            real_out = D(real, labels)
+            fake_out = D(fake, fake_labels)
             d_loss = d_loss_fn(real_out, fake_out)
+            if gp_weight:
+                from gan_lab.losses import gradient_penalty
+                critic = (lambda x: D(x, labels)) if conditional else (lambda x: D(x, None))
+                d_loss = d_loss + gp_weight * gradient_penalty(critic, real, tf.cast(fake, real.dtype),
+                                                               seed=gp_seed_fn(k) if gp_seed_fn else None)
             scaled = d_loss / replicas if replicas > 1 else d_loss
         d_vars = discriminator.trainable_variables
         d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
     noise = noise_fn(batch, d_steps)
+    fake_labels = label_fn(batch, d_steps) if conditional else None
     with tf.GradientTape() as tape:
-        fake = _as_images_for(discriminator, generator(noise, training=True))
-        g_loss = g_loss_fn(f32(discriminator(fake, training=True)))
+        fake = _as_images_for(discriminator, G(noise, fake_labels))
+        g_loss = g_loss_fn(D(fake, fake_labels))
         scaled = g_loss / replicas if replicas > 1 else g_loss
     g_vars = generator.trainable_variables
     g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
@@ -113,7 +150,7 @@ def make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss="bc
     a learner's own functions). ``seed`` makes the noise sequence reproducible.
     """
     d_loss_fn, g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
-    noise_dim = noise_dim or generator.input_shape[-1]
+    noise_dim = noise_dim or noise_dim_of(generator)
     for opt, model in ((d_optimizer, discriminator), (g_optimizer, generator)):
         if not opt.built:
             opt.build(model.trainable_variables)
@@ -147,11 +184,14 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
-                 ema_decay: float = 0.0, **kwargs):
+                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
-        self.noise_dim = int(noise_dim or generator.input_shape[-1])
+        self.conditional = len(generator.inputs) > 1
+        self.num_classes = int(num_classes)
+        self.gp_weight = float(gp_weight)
+        self.noise_dim = int(noise_dim or noise_dim_of(generator))
         self.d_steps = int(d_steps)
         self.seed = _resolve_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)  # for generate(); training noise is stateless
@@ -184,6 +224,9 @@ class GAN(keras.Model):
         d_optimizer.build(self.discriminator.trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
         self._noise_fn = make_noise_fn(self.noise_dim, self.seed, g_optimizer.iterations, self.d_steps)
+        self._label_fn = make_label_fn(self.num_classes, self.seed, g_optimizer.iterations, self.d_steps)
+        it, d_steps, seed = g_optimizer.iterations, self.d_steps, self.seed
+        self._gp_seed_fn = lambda k: _alpha_seed(seed, it, d_steps, k)
 
     @property
     def step(self) -> int:
@@ -197,9 +240,14 @@ class GAN(keras.Model):
         return self.generator(noise, training=training)
 
     def train_step(self, data):
-        real = data[0] if isinstance(data, (tuple, list)) else data
+        real, labels = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
+        if self.conditional and labels is None:
+            raise ValueError("a conditional GAN trains on (images, labels) batches: build the dataset with "
+                             "make_dataset(images, labels=labels)")
         out = gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
-                         self.d_loss_fn, self.g_loss_fn, real, self._noise_fn, self.d_steps)
+                         self.d_loss_fn, self.g_loss_fn, real, self._noise_fn, self.d_steps,
+                         labels=labels if self.conditional else None, label_fn=self._label_fn,
+                         gp_weight=self.gp_weight, gp_seed_fn=self._gp_seed_fn)
         if self.ema_generator is not None:
             self._update_ema()
         if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
@@ -207,12 +255,30 @@ class GAN(keras.Model):
             out = {k: tf.reshape(v, [1]) for k, v in out.items()}
         return out
 
-    def generate(self, n: int, noise=None) -> np.ndarray:
+    def generate(self, n: int, noise=None, labels=None) -> np.ndarray:
         """``n`` images (N, 28, 28) in the generator's output range from :attr:`sampler` (``noise`` overrides
-        the random draw)."""
+        the random draw; ``labels`` picks classes for a conditional GAN, default ``i % 10``)."""
         if noise is None:
             noise = self.sample_noise(n)
-        return np.asarray(tf.cast(self.sampler(noise, training=False), tf.float32)).reshape(-1, 28, 28)
+        return generate_images(self.sampler, noise, labels)
+
+
+def noise_dim_of(generator) -> int:
+    """The noise size of a generator (its first input's last dimension)."""
+    return int(generator.inputs[0].shape[-1])
+
+
+def generate_images(generator, noise, labels=None) -> np.ndarray:
+    """Run ``generator`` (conditional or not) on ``noise`` → float32 (N, 28, 28) in its output range.
+    For a conditional generator ``labels`` default to ``0, 1, ..., 9, 0, 1, ...``."""
+    noise = tf.convert_to_tensor(noise, tf.float32)
+    if len(generator.inputs) > 1:
+        n = int(noise.shape[0])
+        labels = np.arange(n) % 10 if labels is None else np.broadcast_to(np.asarray(labels), (n,))
+        out = generator([noise, tf.constant(np.asarray(labels, np.int32).reshape(-1, 1))], training=False)
+    else:
+        out = generator(noise, training=False)
+    return np.asarray(tf.cast(out, tf.float32)).reshape(-1, 28, 28)
 
 
 def run_a_gan(generator, discriminator, dataset, d_optimizer=None, g_optimizer=None, loss="bce", num_epochs=10,
@@ -228,7 +294,7 @@ def run_a_gan(generator, discriminator, dataset, d_optimizer=None, g_optimizer=N
 
     d_optimizer = d_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
     g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
-    noise_dim = noise_dim or generator.input_shape[-1]
+    noise_dim = noise_dim or noise_dim_of(generator)
     step_fn = make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss=loss, noise_dim=noise_dim,
                               d_steps=d_steps, seed=seed)
     fixed_noise = tf.random.stateless_uniform((16, noise_dim), seed=(seed, 1), minval=-1.0, maxval=1.0)
