@@ -62,7 +62,9 @@ def plain_loop(preset, images, warmup, steps) -> float:
     from gan_lab.train import gan_update
 
     keras.utils.set_random_seed(preset.seed)
-    g, d = build_pair(preset.architecture, preset.noise_dim)
+    keras.config.set_dtype_policy(preset.precision)
+    g, d = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width)
+    keras.config.set_dtype_policy("float32")
     d_opt = keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1)
     g_opt = keras.optimizers.Adam(preset.g_lr, beta_1=preset.g_beta1)
     d_loss, g_loss = get_loss(preset.loss)

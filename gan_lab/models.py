@@ -294,12 +294,20 @@ def register_architecture(name: str, generator_fn, discriminator_fn, conditional
         CONDITIONAL.add(name)
 
 
-def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False):
-    """Build ``(generator, discriminator)`` for a registered architecture name."""
+def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None):
+    """Build ``(generator, discriminator)`` for a registered architecture name.
+
+    ``width`` is passed to builders that take one (``fast``, ``cgan``) and ignored by the others."""
+    import inspect
+
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]
-    discriminator = d_fn()
+
+    def kw(fn):
+        return {"width": width} if width is not None and "width" in inspect.signature(fn).parameters else {}
+
+    discriminator = d_fn(**kw(d_fn))
     if spectral_norm:
         discriminator = with_spectral_norm(discriminator)
-    return g_fn(noise_dim=noise_dim), discriminator
+    return g_fn(noise_dim=noise_dim, **kw(g_fn)), discriminator

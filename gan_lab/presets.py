@@ -21,6 +21,7 @@ class Preset:
     architecture: str = "dcgan"       # a key of gan_lab.models.ARCHITECTURES
     loss: str = "bce"                 # a key of gan_lab.losses.LOSSES: bce, minimax, lsgan, hinge, wgan
     noise_dim: int = 96
+    width: int = 64                   # channel width of the architectures that take one (fast, cgan)
     batch_size: int = 128
     epochs: int = 5
     g_lr: float = 1e-3
@@ -60,7 +61,7 @@ class Preset:
             raise bad("architecture", "one of " + ", ".join(ARCHITECTURES))
         if self.loss not in LOSSES:
             raise bad("loss", "one of " + ", ".join(LOSSES))
-        for name in ("noise_dim", "batch_size", "d_steps", "sample_every", "keep_checkpoints"):
+        for name in ("noise_dim", "width", "batch_size", "d_steps", "sample_every", "keep_checkpoints"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
                 raise bad(name, "a positive integer")
         for name in ("epochs", "checkpoint_every"):

@@ -118,7 +118,8 @@ def build_gan(preset: Preset):
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(preset.precision)
     try:
-        generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm)
+        generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm,
+                                              preset.width)
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight)
     finally:

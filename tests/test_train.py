@@ -105,3 +105,13 @@ def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small):
     assert (out / "generator.keras").exists() and (out / "samples.gif").exists()
     assert sorted(p.name for p in (out / "generated_samples").glob("*.png"))[:2] == ["step_000000.png",
                                                                                     "step_000001.png"]
+
+
+def test_max_seconds_is_honoured(tmp_path, mnist_small):
+    preset = get_preset("fast", batch_size=32, sample_every=10 ** 6, sample_unit="step")
+    result = train(preset, tmp_path / "run", max_seconds=4, images=mnist_small[0], epochs=1000, verbose=0, log=None)
+    assert result.status == "stopped" and "max_seconds" in result.reason
+    rows = read_history(tmp_path / "run" / "history.csv")
+    last = float(rows[-1]["seconds"])
+    assert 4.0 <= last < 4.0 + 2.0  # stops at the first step past the budget
+    assert (tmp_path / "run" / "final_grid.png").exists()  # outputs still written
