@@ -1,0 +1,40 @@
+"""The benchmark scripts run (tiny budgets; the figures themselves live in benchmarks/README.md)."""
+import csv
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+
+
+def _run(*args, timeout=600):
+    p = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=ENV, cwd=REPO)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return p.stdout
+
+
+def test_throughput_benchmark_prints_ratio_against_plain_loop():
+    out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "--steps", "4", "--warmup", "2",
+               "--repeats", "1")
+    assert "fp32 matmul peak" in out
+    row = [line for line in out.splitlines() if line.startswith("cs231n_dense")][0].split()
+    plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
+    assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
+
+
+def test_time_to_quality_benchmark_writes_csv_and_plot(tmp_path):
+    out = _run("benchmarks/time_to_quality.py", "--presets", "fast", "--marks", "4", "8", "--n", "500",
+               "--out", str(tmp_path))
+    assert "real-data floor" in out
+    rows = list(csv.DictReader(open(tmp_path / "time_to_quality.csv")))
+    assert [float(r["mark_s"]) for r in rows] == [4.0, 8.0]
+    assert all(float(r["train_s"]) >= float(r["mark_s"]) for r in rows)
+    assert int(rows[1]["step"]) > int(rows[0]["step"]) > 0
+    assert (tmp_path / "time_to_quality.png").stat().st_size > 1000
+
+
+def test_memory_benchmark_reports_peak_rss():
+    out = _run("benchmarks/memory.py", "--presets", "fast", "--seconds", "3")
+    row = [line for line in out.splitlines() if line.startswith("fast")][0].split()
+    assert 100 < float(row[1]) < 8000 and int(row[2]) > 0
