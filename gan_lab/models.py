@@ -171,32 +171,40 @@ def fashion_dcgan_discriminator(name: str = "fashion_dcgan_discriminator") -> ke
 
 # --- fast: small, CPU-friendly DCGAN (the `fast` preset; see benchmarks/README.md) --------------------------
 
-def fast_generator(noise_dim: int = 64, width: int = 64, name: str = "fast_generator") -> keras.Model:
-    """Dense 7·7·2w (no bias) → BN → ReLU → ConvT w 4×4 s2 → BN → ReLU → ConvT 1 4×4 s2 tanh → (N, 28, 28, 1).
-
-    4×4 kernels with stride 2 tile the output evenly (no checkerboard), and the whole model is about
-    7 M multiply-adds per image at width 64 — small enough for hundreds of updates a minute on two CPU cores."""
-    z = keras.Input((noise_dim,), name="noise")
-    x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(z)
+def _fast_generator_body(x, width: int):
+    """Dense 7·7·2w (no bias) → BN → ReLU → ConvT w 4×4 s2 → BN → ReLU → ConvT 1 4×4 s2 tanh."""
+    x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
     x = layers.Reshape((7, 7, 2 * width))(x)
     x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
     x = layers.BatchNormalization()(x)
     x = layers.ReLU()(x)
-    img = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="image")(x)
-    return keras.Model(z, img, name=name)
+    return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="image")(x)
+
+
+def _fast_discriminator_features(x, width: int):
+    """Conv w 4×4 s2 → LeakyReLU 0.2 → Conv 2w 4×4 s2 → LeakyReLU 0.2 → Flatten (no normalization)."""
+    x = layers.Conv2D(width, 4, strides=2, padding="same")(x)
+    x = _lrelu(0.2)(x)
+    x = layers.Conv2D(2 * width, 4, strides=2, padding="same")(x)
+    x = _lrelu(0.2)(x)
+    return layers.Flatten()(x)
+
+
+def fast_generator(noise_dim: int = 64, width: int = 64, name: str = "fast_generator") -> keras.Model:
+    """Dense 7·7·2w (no bias) → BN → ReLU → ConvT w 4×4 s2 → BN → ReLU → ConvT 1 4×4 s2 tanh → (N, 28, 28, 1).
+
+    4×4 kernels with stride 2 tile the output evenly (no checkerboard), and the whole model is about
+    7 M multiply-adds per image at width 64 — small enough for hundreds of updates a minute on two CPU cores."""
+    z = keras.Input((noise_dim,), name="noise")
+    return keras.Model(z, _fast_generator_body(z, width), name=name)
 
 
 def fast_discriminator(width: int = 64, name: str = "fast_discriminator") -> keras.Model:
     """Conv w 4×4 s2 → LeakyReLU 0.2 → Conv 2w 4×4 s2 → LeakyReLU 0.2 → Flatten → Dense 1 (no normalization)."""
     x_in = keras.Input(IMAGE_SHAPE, name="image")
-    x = layers.Conv2D(width, 4, strides=2, padding="same")(x_in)
-    x = _lrelu(0.2)(x)
-    x = layers.Conv2D(2 * width, 4, strides=2, padding="same")(x)
-    x = _lrelu(0.2)(x)
-    x = layers.Flatten()(x)
-    logit = layers.Dense(1, name="logit")(x)
+    logit = layers.Dense(1, name="logit")(_fast_discriminator_features(x_in, width))
     return keras.Model(x_in, logit, name=name)
 
 
@@ -212,15 +220,7 @@ def cgan_generator(noise_dim: int = 64, width: int = 64, num_classes: int = NUM_
     z = keras.Input((noise_dim,), name="noise")
     y = keras.Input((1,), dtype="int32", name="label")
     e = layers.Flatten()(layers.Embedding(num_classes, 32)(y))
-    x = layers.Concatenate()([z, e])
-    x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    x = layers.Reshape((7, 7, 2 * width))(x)
-    x = layers.Conv2DTranspose(width, 4, strides=2, padding="same", use_bias=False)(x)
-    x = layers.BatchNormalization()(x)
-    x = layers.ReLU()(x)
-    img = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="image")(x)
+    img = _fast_generator_body(layers.Concatenate()([z, e]), width)
     return keras.Model([z, y], img, name=name)
 
 
@@ -236,11 +236,7 @@ def cgan_discriminator(width: int = 64, num_classes: int = NUM_CLASSES, projecti
     if not projection:
         label_map = layers.Reshape(IMAGE_SHAPE)(layers.Embedding(num_classes, IMAGE_PIXELS)(y))
         x = layers.Concatenate()([x_in, label_map])
-    x = layers.Conv2D(width, 4, strides=2, padding="same")(x)
-    x = _lrelu(0.2)(x)
-    x = layers.Conv2D(2 * width, 4, strides=2, padding="same")(x)
-    x = _lrelu(0.2)(x)
-    h = layers.Flatten()(x)
+    h = _fast_discriminator_features(x, width)
     logit = layers.Dense(1)(h)
     if projection:
         e = layers.Flatten()(layers.Embedding(num_classes, 7 * 7 * 2 * width)(y))
