@@ -190,6 +190,16 @@ def sample_generator(generator, n: int, noise_dim: int | None = None, seed: int 
     """
     if not _is_keras_model(generator):
         raise MetricInputError(f"expected a Keras generator model, got {type(generator).__name__}")
+    if len(generator.inputs) == 2:  # conditional generator [noise, label]: balanced labels 0, 1, ..., 9, 0, ...
+        from gan_lab.train import generate_images
+        noise_dim = int(noise_dim or generator.inputs[0].shape[-1])
+        rng = np.random.default_rng(seed)
+        out = []
+        for start in range(0, n, batch_size):
+            b = min(batch_size, n - start)
+            z = rng.uniform(-1.0, 1.0, size=(b, noise_dim)).astype(np.float32)
+            out.append(generate_images(generator, z, labels=np.arange(start, start + b) % 10))
+        return np.concatenate(out)
     if noise_dim is None:
         shape = generator.input_shape
         if isinstance(shape, list) or not isinstance(shape, tuple) or len(shape) != 2:
@@ -496,6 +506,25 @@ def _train_images(dataset: str) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=None)
+def conditional_accuracy(generator, dataset: str = "mnist", n_per_class: int = 500, output: str = "tanh",
+                         seed: int = 0) -> dict:
+    """For a conditional generator ``[noise, label] -> image``: the share of samples drawn for each label that
+    the dataset's classifier assigns to that label. Returns ``{"accuracy": overall, "per_class": [10 values]}``."""
+    from gan_lab.train import generate_images
+
+    if not _is_keras_model(generator) or len(generator.inputs) != 2:
+        raise MetricInputError("conditional_accuracy needs a conditional generator with inputs [noise, label]")
+    noise_dim = int(generator.inputs[0].shape[-1])
+    rng = np.random.default_rng(seed)
+    per_class = []
+    for label in range(10):
+        z = rng.uniform(-1.0, 1.0, size=(n_per_class, noise_dim)).astype(np.float32)
+        images = to_unit_images(generate_images(generator, z, labels=label), _normalize_range(output))
+        _, probs = image_features(images, dataset)
+        per_class.append(float((np.asarray(probs).argmax(axis=1) == label).mean()))
+    return {"accuracy": float(np.mean(per_class)), "per_class": per_class}
+
+
 def _real_floor(dataset: str, n: int, seed: int) -> tuple:
     images = _train_images(dataset)
     if n > len(images):
@@ -614,6 +643,8 @@ def evaluate_run(run_dir, n: int = DEFAULT_N, dataset: str | None = None, out=No
     result = evaluate(generator, dataset, n=n, noise_dim=noise_dim, output=output, seed=seed)
     floor = real_floor(dataset, n)
     payload = _payload(result, floor, dataset, n, run_dir, time.perf_counter() - start)
+    if len(generator.inputs) == 2:
+        payload["conditional_accuracy"] = conditional_accuracy(generator, dataset, output=output, seed=seed)
     payload["path"] = str(_write_json(Path(out) if out else run_dir / "metrics.json", payload))
     return payload
 
@@ -686,6 +717,10 @@ def run_evaluate_command(args) -> int:
     print(f"{payload['source']}: {payload['dataset']}, {payload['n']} generated vs {payload['n_real']} "
           f"test images (real floor: {payload['n']} training images vs the same test images)")
     print(format_table(payload["result"], payload["floor"]))
+    if "conditional_accuracy" in payload:
+        acc = payload["conditional_accuracy"]
+        print(f"conditional accuracy (samples drawn for label L classified as L): {acc['accuracy']:.3f}; per class "
+              + " ".join(f"{a:.2f}" for a in acc["per_class"]))
     print(f"wrote {payload['path']} ({payload['seconds']:.1f} s)")
     return 0
 

@@ -120,3 +120,15 @@ def test_tensorboard_logs_losses_and_grids(tmp_path, mnist_small):
         for event in summary_iterator(str(event_file)):
             tags |= {v.tag for v in event.summary.value}
     assert {"d_loss", "g_loss", "samples"} <= tags
+
+
+def test_evaluate_conditional_run_reports_label_accuracy(tmp_path, mnist_small, capsys):
+    run = tmp_path / "run"
+    train(get_preset("cgan", batch_size=32), run, max_steps=2, images=mnist_small, verbose=0, log=None)
+    assert main(["evaluate", str(run), "--n", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "conditional accuracy" in out
+    payload = json.loads((run / "metrics.json").read_text())
+    acc = payload["conditional_accuracy"]
+    assert len(acc["per_class"]) == 10 and 0.0 <= acc["accuracy"] <= 1.0
+    assert payload["result"]["modes"] >= 0
