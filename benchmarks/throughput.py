@@ -46,8 +46,9 @@ def step_flops(preset, images) -> float | None:
     from tensorflow.python.profiler import model_analyzer, option_builder
     gan = build_gan(preset)
     batch = tf.constant(make_dataset(images[: preset.batch_size], preset.batch_size).take(1).get_single_element())
-    fn = tf.function(lambda x: gan.train_step(x))
-    graph = fn.get_concrete_function(batch).graph
+    labels = tf.zeros((preset.batch_size,), tf.int64)
+    fn = tf.function(lambda x, y: gan.train_step((x, y)))
+    graph = fn.get_concrete_function(batch, labels).graph
     opts = option_builder.ProfileOptionBuilder.float_operation()
     opts["output"] = "none"
     try:
@@ -58,7 +59,7 @@ def step_flops(preset, images) -> float | None:
 
 def plain_loop(preset, images, warmup, steps) -> float:
     from gan_lab.losses import get_loss
-    from gan_lab.models import build_pair
+    from gan_lab.models import build_pair, is_conditional
     from gan_lab.train import gan_update
 
     keras.utils.set_random_seed(preset.seed)
@@ -70,18 +71,23 @@ def plain_loop(preset, images, warmup, steps) -> float:
     d_loss, g_loss = get_loss(preset.loss)
     noise_dim = preset.noise_dim
 
-    @tf.function
-    def step(real):
-        return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real,
-                          lambda b, k: tf.random.uniform((b, noise_dim), -1.0, 1.0), preset.d_steps)
+    conditional = is_conditional(preset.architecture)
 
-    ds = make_dataset(images, preset.batch_size, output=preset.output, seed=0, drop_remainder=True).repeat()
+    @tf.function
+    def step(real, labels):
+        return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real,
+                          lambda b, k: tf.random.uniform((b, noise_dim), -1.0, 1.0), preset.d_steps,
+                          labels=labels if conditional else None,
+                          label_fn=lambda b, k: tf.random.uniform((b, 1), 0, 10, dtype=tf.int32))
+
+    ds = make_dataset(images, preset.batch_size, output=preset.output, seed=0, drop_remainder=True,
+                      labels=np.zeros(len(images), np.int64)).repeat()
     it = iter(ds)
     for _ in range(warmup):
-        step(next(it))["d_loss"].numpy()
+        step(*next(it))["d_loss"].numpy()
     t0 = time.perf_counter()
     for _ in range(steps):
-        out = step(next(it))
+        out = step(*next(it))
     out["d_loss"].numpy()
     return steps * preset.batch_size / (time.perf_counter() - t0)
 
@@ -101,7 +107,10 @@ class _Timer(keras.callbacks.Callback):
 
 def gan_lab_train(preset, images, warmup, steps) -> float:
     timer = _Timer(warmup, steps)
+    from gan_lab.models import is_conditional
     preset = preset.replace(sample_every=10 ** 6, sample_unit="step")
+    if is_conditional(preset.architecture):
+        images = (images, np.zeros(len(images), np.int64))
     with tempfile.TemporaryDirectory() as tmp:
         train(preset, os.path.join(tmp, "run"), max_steps=warmup + steps, images=images, verbose=0,
               callbacks=[timer], log=lambda *a: None)

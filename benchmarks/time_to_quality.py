@@ -28,6 +28,7 @@ from gan_lab import metrics  # noqa: E402
 from gan_lab.data import to_unit_range  # noqa: E402
 from gan_lab.presets import get_preset  # noqa: E402
 from gan_lab.runs import train  # noqa: E402
+from gan_lab.train import generate_images  # noqa: E402
 
 KEYS = ("fcd", "score", "modes", "class_kl", "precision", "recall", "density", "coverage")
 
@@ -58,9 +59,10 @@ class MarkScorer(keras.callbacks.Callback):
             return
         t_start = time.perf_counter()
         mark = self.marks.pop(0)
-        images = np.concatenate([
-            np.asarray(self.model.sampler(self.noise[i:i + 1000], training=False), dtype=np.float32)
-            for i in range(0, self.n, 1000)]).reshape(-1, 28, 28)
+        # conditional presets draw balanced labels 0, 1, ..., 9, 0, ...
+        images = np.concatenate([generate_images(self.model.sampler, self.noise[i:i + 1000],
+                                                 labels=np.arange(i, min(i + 1000, self.n)) % 10)
+                                 for i in range(0, self.n, 1000)])
         result = metrics.evaluate(to_unit_range(images, self.output), dataset=self.dataset, n=self.n)
         step = int(self.model.g_optimizer.iterations.numpy())
         self.rows.append({"mark_s": mark, "train_s": round(self.clock(), 1), "step": step, **result})

@@ -228,6 +228,12 @@ class GAN(keras.Model):
         it, d_steps, seed = g_optimizer.iterations, self.d_steps, self.seed
         self._gp_seed_fn = lambda k: _alpha_seed(seed, it, d_steps, k)
 
+    def _maybe_symbolic_build(self, *args, **kwargs):
+        # The generator and discriminator are built at construction. Keras's symbolic build under a
+        # distribution strategy would all-reduce a data batch to trace call() — which fails for
+        # (images, labels) batches under MultiWorkerMirroredStrategy — so it is skipped.
+        return
+
     @property
     def step(self) -> int:
         """Generator updates done so far (the global step)."""

@@ -272,7 +272,7 @@ def run_dir(tmp_path_factory):
 
     out = tmp_path_factory.mktemp("explore") / "run"
     images = np.random.default_rng(0).integers(0, 256, (256, 28, 28), dtype=np.uint8)
-    train(get_preset("fast", batch_size=32), out, max_steps=3, images=images, verbose=0, log=None)
+    train(get_preset("fast_unconditional", batch_size=32), out, max_steps=3, images=images, verbose=0, log=None)
     return out
 
 

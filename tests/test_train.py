@@ -108,7 +108,7 @@ def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small):
 
 
 def test_max_seconds_is_honoured(tmp_path, mnist_small):
-    preset = get_preset("fast", batch_size=32, sample_every=10 ** 6, sample_unit="step")
+    preset = get_preset("fast_unconditional", batch_size=32, sample_every=10 ** 6, sample_unit="step")
     result = train(preset, tmp_path / "run", max_seconds=4, images=mnist_small[0], epochs=1000, verbose=0, log=None)
     assert result.status == "stopped" and "max_seconds" in result.reason
     rows = read_history(tmp_path / "run" / "history.csv")

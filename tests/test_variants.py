@@ -112,7 +112,7 @@ def test_wgan_gp_and_hinge_presets_train(tmp_path, name, mnist_small):
 
 def test_tensorboard_logs_losses_and_grids(tmp_path, mnist_small):
     run = tmp_path / "run"
-    train(get_preset("fast", batch_size=32, sample_every=5), run, max_steps=10, images=mnist_small[0][:512],
+    train(get_preset("fast_unconditional", batch_size=32, sample_every=5), run, max_steps=10, images=mnist_small[0][:512],
           verbose=0, log=None, tensorboard=True)
     from tensorflow.python.summary.summary_iterator import summary_iterator
     tags = set()
