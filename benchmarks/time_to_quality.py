@@ -58,6 +58,7 @@ class MarkScorer(keras.callbacks.Callback):
         if not self.marks or self.clock() < self.marks[0]:
             return
         t_start = time.perf_counter()
+        train_s = self.clock()  # before scoring: scoring time is not training time
         mark = self.marks.pop(0)
         # conditional presets draw balanced labels 0, 1, ..., 9, 0, ...
         images = np.concatenate([generate_images(self.model.sampler, self.noise[i:i + 1000],
@@ -65,7 +66,7 @@ class MarkScorer(keras.callbacks.Callback):
                                  for i in range(0, self.n, 1000)])
         result = metrics.evaluate(to_unit_range(images, self.output), dataset=self.dataset, n=self.n)
         step = int(self.model.g_optimizer.iterations.numpy())
-        self.rows.append({"mark_s": mark, "train_s": round(self.clock(), 1), "step": step, **result})
+        self.rows.append({"mark_s": mark, "train_s": round(train_s, 1), "step": step, **result})
         self._excluded += time.perf_counter() - t_start
         if not self.marks:
             self.model.stop_training = True
