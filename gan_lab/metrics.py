@@ -505,7 +505,6 @@ def _train_images(dataset: str) -> np.ndarray:
     return images
 
 
-@functools.lru_cache(maxsize=None)
 def conditional_accuracy(generator, dataset: str = "mnist", n_per_class: int = 500, output: str = "tanh",
                          seed: int = 0) -> dict:
     """For a conditional generator ``[noise, label] -> image``: the share of samples drawn for each label that
@@ -525,6 +524,7 @@ def conditional_accuracy(generator, dataset: str = "mnist", n_per_class: int = 5
     return {"accuracy": float(np.mean(per_class)), "per_class": per_class}
 
 
+@functools.lru_cache(maxsize=None)
 def _real_floor(dataset: str, n: int, seed: int) -> tuple:
     images = _train_images(dataset)
     if n > len(images):

@@ -285,7 +285,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     guard = cb.DivergenceGuard()
     # Time-based checkpoints could fire on one worker and not another: multiworker runs save by step only.
     saver = cb.PeriodicCheckpoint(manager, preset.checkpoint_every, None if multiworker else preset.checkpoint_seconds,
-                                  before_save, veto=lambda: guard.nonfinite)
+                                  before_save, veto=lambda: guard.nonfinite or not weights_finite(gan))
     stopper = cb.StopOnSignal()
     # Order matters: the guard runs before the saver so a NaN step is never checkpointed.
     all_callbacks = [EpochCounter(), history, guard, grids, budget, saver, stopper, *callbacks]
@@ -344,6 +344,13 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     if status == "diverged":
         raise cb.DivergenceError(reason + f" The last good checkpoint is kept in {run_dir / 'checkpoints'}.")
     return RunResult(run_dir, gan.step, int(epoch_var.numpy()), history.seconds(), status, reason, gan)
+
+
+def weights_finite(gan) -> bool:
+    """True when every weight of the generator and the discriminator is finite (checked before each save, so a
+    checkpoint never stores weights that have already blown up even if the losses still look finite)."""
+    return all(bool(np.isfinite(np.asarray(w.numpy(), dtype=np.float64)).all())
+               for w in gan.generator.weights + gan.discriminator.weights)
 
 
 def weights_fingerprint(model, trainable_only: bool = False) -> str:

@@ -97,8 +97,10 @@ def test_short_real_mnist_run_learns(tmp_path, mnist_train):
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small):
+    from gan_lab.models import is_conditional
     preset = get_preset(name, batch_size=32, sample_every=1, sample_unit="step")
-    result = train(preset, tmp_path / name, max_steps=3, images=mnist_small[0][:256], verbose=0)
+    data = (mnist_small[0][:256], mnist_small[1][:256]) if is_conditional(preset.architecture) else mnist_small[0][:256]
+    result = train(preset, tmp_path / name, max_steps=3, images=data, verbose=0)
     assert result.step == 3 and result.status == "stopped"
     out = tmp_path / name
     assert len(list((out / "final_generated_images").glob("img_*.png"))) == 100
