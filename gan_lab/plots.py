@@ -81,16 +81,20 @@ def plot_losses(history, path=None, title: str = "GAN losses", smooth: int = 0):
 
     Returns the matplotlib Figure; writes a PNG when ``path`` is given. ``smooth`` > 1 adds a moving average.
     """
-    import matplotlib
-    if path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    if path is not None:  # draw off-screen without touching pyplot's backend (notebooks keep inline plots)
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+        fig = Figure(figsize=(7, 3.5))
+        FigureCanvasAgg(fig)
+        ax = fig.subplots()
+    else:
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(7, 3.5))
 
     if isinstance(history, (list, tuple)):
         keys = history[0].keys() if history else []
         history = {k: [row[k] for row in history] for k in keys}
     steps = np.asarray(history.get("step", range(len(history.get("d_loss", [])))), dtype=float)
-    fig, ax = plt.subplots(figsize=(7, 3.5))
     for key, color in (("d_loss", "tab:blue"), ("g_loss", "tab:orange")):
         if key not in history:
             continue
@@ -108,7 +112,6 @@ def plot_losses(history, path=None, title: str = "GAN losses", smooth: int = 0):
     fig.tight_layout()
     if path is not None:
         fig.savefig(path, dpi=100)
-        plt.close(fig)
     return fig
 
 

@@ -147,7 +147,7 @@ def restore_latest(checkpoint, manager, log=print):
     for path in candidates:
         try:
             checkpoint.restore(path).assert_existing_objects_matched()
-            if errors:
+            if errors and log:
                 log(f"warning: skipped unusable checkpoint(s): {'; '.join(errors)}; resumed from {path}")
             return path
         except Exception as exc:  # DataLossError, NotFoundError, OpError, AssertionError
@@ -258,7 +258,8 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     if resume:
         path = restore_latest(checkpoint, manager, log=log)
         resume_step = gan.step
-        log(f"resumed {run_dir} from {Path(path).name}: step {resume_step}, epoch {int(epoch_var.numpy())}")
+        if log:
+            log(f"resumed {run_dir} from {Path(path).name}: step {resume_step}, epoch {int(epoch_var.numpy())}")
     else:
         _atomic_write_text(run_dir / "preset.json", preset.to_json())
 
@@ -307,7 +308,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     try:
         if target_epochs > initial_epoch and not (max_steps is not None and gan.step >= max_steps):
             gan.fit(dataset, epochs=target_epochs, initial_epoch=initial_epoch, callbacks=all_callbacks,
-                    verbose=verbose)
+                    verbose=verbose, shuffle=False)  # the tf.data pipeline shuffles (seeded)
     finally:
         history.close()
 
