@@ -405,7 +405,7 @@ def test_cli_evaluate_on_a_run_folder_and_a_npy_file(tmp_path, capsys, mnist_tes
     with pytest.raises(ValueError, match="no such run folder"):
         metrics.run_evaluate_command(parser.parse_args(["evaluate", str(tmp_path / "nope")]))
     pickled = tmp_path / "objects.npy"
-    np.save(pickled, np.array([{"a": 1}], dtype=object), allow_pickle=True)
+    np.save(pickled, np.array([{"a": 1}], dtype=object))  # np.save pickles object arrays by default
     with pytest.raises(ValueError, match="without pickle"):
         metrics.evaluate_file(pickled, "mnist")
 
