@@ -88,7 +88,7 @@ class HistoryCSV(keras.callbacks.Callback):
         if resume_step is not None and self.path.exists():
             kept = [r for r in read_history(self.path) if int(r["step"]) <= resume_step]
             self._write_all(kept)
-        elif not self.path.exists() or resume_step is None:
+        else:  # a new run: start the file with its header
             self._write_all([])
         self._file = open(self.path, "a", newline="")
         self._writer = csv.DictWriter(self._file, fieldnames=HISTORY_FIELDS, extrasaction="ignore")

@@ -249,14 +249,9 @@ def hinge_generator_loss(scores_fake):
 
         L_G = -mean(D(G(z)))
 
-    Args:
-        scores_fake: discriminator scores on generated images, any shape.
-
-    Returns:
-        Scalar ``tf.Tensor``.
+    The same formula as :func:`wasserstein_generator_loss`, which computes it.
     """
-    (scores_fake,) = _as_float(scores_fake)
-    return -tf.reduce_mean(scores_fake)
+    return wasserstein_generator_loss(scores_fake)
 
 
 #: name -> ``(d_loss_fn, g_loss_fn)``; ``d_loss_fn(real_out, fake_out)``, ``g_loss_fn(fake_out)``.
