@@ -10,6 +10,8 @@ watch (>= 1.0 means no framework overhead). Also prints the machine's matmul pea
 fraction of it each preset's step reaches (FLOPs counted by TensorFlow's profiler on the traced step).
 
     python benchmarks/throughput.py --presets tf_tutorial_dcgan fast --steps 60
+    python benchmarks/throughput.py --presets fast --set precision=mixed_bfloat16   # bf16 mixed precision
+    python benchmarks/throughput.py --presets fast --xla        # adds the plain loop compiled with XLA
 """
 from __future__ import annotations
 
@@ -30,15 +32,19 @@ from gan_lab.presets import get_preset  # noqa: E402
 from gan_lab.runs import build_gan, train  # noqa: E402
 
 
-def matmul_peak(n=2048, reps=10, dtype=tf.float32) -> float:
-    a = tf.random.normal((n, n), dtype=dtype)
-    b = tf.random.normal((n, n), dtype=dtype)
+def matmul_peak(n=2048, reps=10, dtype=tf.float32, trials=3) -> float:
+    """Best of ``trials`` timings of ``reps`` n×n matmuls, in GFLOP/s."""
+    a = tf.cast(tf.random.normal((n, n)), dtype)
+    b = tf.cast(tf.random.normal((n, n)), dtype)
     f = tf.function(lambda: tf.matmul(a, b))
     f().numpy()
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        f().numpy()
-    return 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9
+    best = 0.0
+    for _ in range(trials):
+        t0 = time.perf_counter()
+        for _ in range(reps):
+            f().numpy()
+        best = max(best, 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9)
+    return best
 
 
 def step_flops(preset, images) -> float | None:
@@ -57,7 +63,7 @@ def step_flops(preset, images) -> float | None:
         return None
 
 
-def plain_loop(preset, images, warmup, steps) -> float:
+def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     from gan_lab.losses import get_loss
     from gan_lab.models import build_pair, is_conditional
     from gan_lab.train import gan_update
@@ -73,7 +79,7 @@ def plain_loop(preset, images, warmup, steps) -> float:
 
     conditional = is_conditional(preset.architecture)
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def step(real, labels):
         return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real,
                           lambda b, k: tf.random.uniform((b, noise_dim), -1.0, 1.0), preset.d_steps,
@@ -90,6 +96,15 @@ def plain_loop(preset, images, warmup, steps) -> float:
         out = step(*next(it))
     out["d_loss"].numpy()
     return steps * preset.batch_size / (time.perf_counter() - t0)
+
+
+def _parse_value(text):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
 
 
 class _Timer(keras.callbacks.Callback):
@@ -123,27 +138,40 @@ def main(argv=None):
     ap.add_argument("--steps", type=int, default=40)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=2, help="alternate plain/gan_lab this many times; best of each")
+    ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                    help="preset overrides for every preset, e.g. precision=mixed_bfloat16")
+    ap.add_argument("--xla", action="store_true",
+                    help="also time the plain loop compiled with XLA (tf.function(jit_compile=True))")
     args = ap.parse_args(argv)
+    overrides = {}
+    for item in args.set:
+        key, _, value = item.partition("=")
+        overrides[key] = _parse_value(value)
 
     images, _ = load_dataset("mnist", "train")
     peak = matmul_peak()
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, {os.cpu_count()} CPU cores, "
           f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
-    print(f"fp32 matmul peak (2048x2048): {peak:.0f} GFLOP/s")
+    bf16_peak = matmul_peak(dtype=tf.bfloat16)
+    print(f"matmul peak (2048x2048, best of 3): fp32 {peak:.0f} GFLOP/s, bf16 {bf16_peak:.0f} GFLOP/s")
+    if overrides:
+        print("preset overrides:", ", ".join(f"{k}={v}" for k, v in overrides.items()))
     print(f"{'preset':<20} {'batch':>5} {'plain img/s':>12} {'gan_lab img/s':>14} {'ratio':>6} "
-          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'% peak':>7}")
+          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'% fp32 peak':>11}" + (f" {'plain XLA img/s':>16}" if args.xla else ""))
     for name in args.presets:
-        preset = get_preset(name)
-        plain, ours = [], []
+        preset = get_preset(name, **overrides)
+        plain, ours, xla = [], [], []
         for _ in range(args.repeats):
             plain.append(plain_loop(preset, images, args.warmup, args.steps))
             ours.append(gan_lab_train(preset, images, args.warmup, args.steps))
+            if args.xla:
+                xla.append(plain_loop(preset, images, args.warmup, args.steps, jit_compile=True))
         p, o = max(plain), max(ours)
         flops = step_flops(preset, images)
         gflop = flops / 1e9 if flops else float("nan")
         achieved = gflop * o / preset.batch_size
         print(f"{name:<20} {preset.batch_size:>5} {p:>12.0f} {o:>14.0f} {o / p:>6.2f} {gflop:>10.2f} "
-              f"{achieved:>8.0f} {100 * achieved / peak:>6.0f}%")
+              f"{achieved:>8.0f} {100 * achieved / peak:>10.0f}%" + (f" {max(xla):>16.0f}" if args.xla else ""))
         sys.stdout.flush()
 
 

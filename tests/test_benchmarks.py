@@ -17,10 +17,19 @@ def _run(*args, timeout=600):
 def test_throughput_benchmark_prints_ratio_against_plain_loop():
     out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "--steps", "4", "--warmup", "2",
                "--repeats", "1")
-    assert "fp32 matmul peak" in out
+    assert "matmul peak" in out and "fp32" in out and "bf16" in out
     row = [line for line in out.splitlines() if line.startswith("cs231n_dense")][0].split()
     plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
     assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
+
+
+def test_throughput_benchmark_takes_overrides_and_times_xla():
+    out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "--steps", "3", "--warmup", "2",
+               "--repeats", "1", "--set", "precision=mixed_bfloat16", "batch_size=32", "--xla")
+    assert "precision=mixed_bfloat16" in out and "batch_size=32" in out
+    row = [line for line in out.splitlines() if line.startswith("cs231n_dense")][0].split()
+    assert int(row[1]) == 32  # the override reached the preset
+    assert float(row[-1]) > 0  # the XLA column
 
 
 def test_time_to_quality_benchmark_writes_csv_and_plot(tmp_path):

@@ -162,3 +162,12 @@ def test_pipeline_rejects_bad_input():
         make_dataset(np.zeros((4, 28, 28), np.uint8), batch_size=0)
     with pytest.raises(ValueError, match=r"\(N, 28, 28\)"):
         make_dataset(np.zeros((4, 32, 32), np.uint8))
+
+
+def test_make_dataset_does_not_autotune():
+    # tf.data's autotune thread made each epoch boundary of a fit() stall for tens of seconds (the old
+    # iterator waited for it to exit); the pipeline must keep it off and still prefetch.
+    images = np.zeros((10, 28, 28), np.uint8)
+    ds = make_dataset(images, 4, labels=np.arange(10))
+    assert ds.options().autotune.enabled is False
+    assert [tuple(x.shape) for x, _ in ds] == [(4, 28, 28, 1), (4, 28, 28, 1), (2, 28, 28, 1)]
