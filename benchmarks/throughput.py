@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gan_lab.data import load_dataset, make_dataset  # noqa: E402
-from gan_lab.presets import get_preset  # noqa: E402
+from gan_lab.presets import get_preset, resolve_precision  # noqa: E402
 from gan_lab.runs import build_gan, train  # noqa: E402
 
 
@@ -69,7 +69,7 @@ def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     from gan_lab.train import gan_update
 
     keras.utils.set_random_seed(preset.seed)
-    keras.config.set_dtype_policy(preset.precision)
+    keras.config.set_dtype_policy(resolve_precision(preset.precision))
     g, d = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width)
     keras.config.set_dtype_policy("float32")
     d_opt = keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1)

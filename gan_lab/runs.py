@@ -112,11 +112,12 @@ def build_gan(preset: Preset):
     import keras
 
     from gan_lab.models import build_pair
+    from gan_lab.presets import resolve_precision
     from gan_lab.train import GAN
 
     keras.utils.set_random_seed(preset.seed)
     previous_policy = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(preset.precision)
+    keras.config.set_dtype_policy(resolve_precision(preset.precision))
     try:
         generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm,
                                               preset.width)
@@ -182,6 +183,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     from gan_lab.data import load_dataset, make_dataset
 
     from gan_lab.distribute import is_chief
+    from gan_lab.presets import resolve_precision
 
     strategy = strategy or tf.distribute.get_strategy()
     multiworker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
@@ -300,7 +302,8 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     def write_state(status, reason=""):
         state = {"status": status, "reason": reason, "step": gan.step, "epoch": int(epoch_var.numpy()),
                  "seconds": round(history.seconds(), 3), "preset": preset.name, "dataset": preset.dataset,
-                 "noise_dim": preset.noise_dim, "output": preset.output}
+                 "noise_dim": preset.noise_dim, "output": preset.output,
+                 "precision": resolve_precision(preset.precision)}
         _atomic_write_text(run_dir / "run_state.json", json.dumps(state, indent=2))
 
     write_state("running")

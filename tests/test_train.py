@@ -144,3 +144,33 @@ def test_train_uses_full_batches_so_the_step_is_traced_once(tmp_path, mnist_smal
     # fewer images than one batch: still trains, on one smaller batch per epoch
     small = train(preset, tmp_path / "small", images=mnist_small[0][:40], verbose=0, log=None)
     assert small.step == 3
+
+
+def test_precision_auto_follows_the_cpu_flags():
+    from gan_lab.presets import cpu_has_native_bf16, resolve_precision
+    assert cpu_has_native_bf16("processor : 0\nflags : fpu sse avx2 avx512f avx512_bf16\n")
+    assert cpu_has_native_bf16("flags\t\t: fpu amx_bf16 amx_tile\n")
+    assert not cpu_has_native_bf16("flags : fpu sse avx2 avx512f avx512_vnni\n")
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
+    assert resolve_precision("auto") == ("mixed_bfloat16" if cpu_has_native_bf16() else "float32")
+    with pytest.raises(ValueError, match="precision"):
+        get_preset("fast", precision="bf16").validate()
+
+
+def test_bf16_mixed_precision_trains_with_float32_weights(tmp_path, mnist_small):
+    import json
+    preset = get_preset("fast", precision="mixed_bfloat16", width=16, batch_size=32, sample_every=10 ** 6,
+                        sample_unit="step")
+    result = train(preset, tmp_path / "run", max_steps=4, images=mnist_small, verbose=0, log=None)
+    gan = result.gan
+    assert result.step == 4
+    assert all(w.dtype == "float32" for w in gan.generator.weights + gan.discriminator.weights)
+    assert gan.generator.layers[-1].compute_dtype == "bfloat16"
+    rows = read_history(tmp_path / "run" / "history.csv")
+    assert all(np.isfinite(float(r["d_loss"])) and np.isfinite(float(r["g_loss"])) for r in rows)
+    state = json.loads((tmp_path / "run" / "run_state.json").read_text())
+    assert state["precision"] == "mixed_bfloat16"
+    from gan_lab.runs import sample
+    images = sample(tmp_path / "run", n=10, label=3)
+    assert images.dtype == np.float32 and images.shape == (10, 28, 28) and 0 <= images.min() <= images.max() <= 1
