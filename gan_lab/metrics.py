@@ -215,7 +215,8 @@ def sample_generator(generator, n: int, noise_dim: int | None = None, seed: int 
     for start in range(0, n, batch_size):
         b = min(batch_size, n - start)
         z = rng.uniform(-1.0, 1.0, size=(b, int(noise_dim))).astype(np.float32)
-        out.append(np.asarray(generator(z, training=False)))
+        # float32 whatever the generator computes in (mixed precision generators return bfloat16)
+        out.append(np.asarray(generator(z, training=False)).astype(np.float32))
     return np.concatenate(out)
 
 

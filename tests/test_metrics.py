@@ -313,6 +313,18 @@ def _tiny_generator(noise_dim=8, activation="tanh"):
                              keras.layers.Reshape((28, 28, 1))])
 
 
+def test_a_mixed_precision_generator_is_scored_in_float32():
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        gen = _tiny_generator()
+    finally:
+        keras.config.set_dtype_policy("float32")
+    raw = metrics.sample_generator(gen, 20, seed=3)
+    assert raw.dtype == np.float32 and raw.shape == (20, 28, 28, 1)
+    result = metrics.evaluate(gen, "mnist", n=200, output="tanh")
+    assert result["modes"] >= 0 and np.isfinite(result["fcd"])
+
+
 def test_keras_generator_and_callable_inputs(mnist_test):
     gen = _tiny_generator()
     a = metrics.evaluate(gen, "mnist", n=500)  # noise_dim read from input_shape, output range inferred
