@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from gan_lab.presets import Preset
+from gan_lab.presets import Preset, resolve_precision
 
 GRID_SAMPLES = 64
 FINAL_SAMPLES = 100
@@ -112,7 +112,6 @@ def build_gan(preset: Preset):
     import keras
 
     from gan_lab.models import build_pair
-    from gan_lab.presets import resolve_precision
     from gan_lab.train import GAN
 
     keras.utils.set_random_seed(preset.seed)
@@ -183,7 +182,6 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
     from gan_lab.data import load_dataset, make_dataset
 
     from gan_lab.distribute import is_chief
-    from gan_lab.presets import resolve_precision
 
     strategy = strategy or tf.distribute.get_strategy()
     multiworker = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
@@ -239,8 +237,7 @@ def train(preset: Preset, out_dir=None, *, max_steps: int | None = None, max_sec
         labels = None
     if conditional and labels is None:
         raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
-    # Full batches only: a smaller last batch would make Keras trace the whole train step a second time at
-    # the end of the first epoch (measured: a 14 s stall for `fast` on 2 cores) and skew BatchNorm statistics.
+    # Full batches only: a small last batch would give BatchNorm noisy statistics for one step per epoch.
     # The order is reshuffled every epoch, so the few images left out of one epoch are used in the next ones.
     full_batches = len(images) >= preset.batch_size
     dataset = make_dataset(images, batch_size=preset.batch_size, output=preset.output, seed=preset.seed,
