@@ -127,3 +127,39 @@ def show_images(images, ncols: int | None = None, title: str | None = None, size
         ax.set_title(title)
     fig.tight_layout()
     return fig
+
+
+def pick_evenly(items, most: int) -> list:
+    """At most ``most`` of ``items``: the first, the last and evenly spaced ones between (all if fewer)."""
+    items = list(items)
+    if most <= 0:
+        raise ValueError(f"most = {most} is invalid: expected a positive number of items to keep")
+    if len(items) <= most:
+        return items
+    return [items[i] for i in np.linspace(0, len(items) - 1, most).round().astype(int)]
+
+
+def show_grid_files(paths, title: str | None = None, max_grids: int = 8, per_row: int | None = None,
+                    size: float = 2.8):
+    """A Figure of the sample-grid PNGs a run wrote (``step_000250.png``, ``epoch_0005.png``), each titled
+    with its step or epoch: the first, the last and evenly spaced ones between, ``max_grids`` at most,
+    ``per_row`` per row (default: all in one row). Display it with ``display(fig)`` in a notebook."""
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    paths = pick_evenly([Path(p) for p in paths], max_grids)
+    if not paths:
+        raise ValueError("no grid files to show: pass the PNG paths a run wrote (e.g. RUN/generated_samples/*.png)")
+    per_row = per_row or len(paths)
+    rows = -(-len(paths) // per_row)
+    fig, axes = plt.subplots(rows, per_row, figsize=(size * per_row, (size + 0.5) * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, path in zip(axes.flat, paths):
+        unit, _, number = path.stem.partition("_")
+        ax.imshow(np.asarray(Image.open(path).convert("L")), cmap="gray", vmin=0, vmax=255)
+        ax.set_title(f"{unit} {int(number)}" if number.isdigit() else path.stem, fontsize=11)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
