@@ -21,7 +21,7 @@ import numpy as np  # noqa: E402
 from gan_lab import metrics  # noqa: E402
 from gan_lab.data import load_dataset, to_unit_range  # noqa: E402
 from gan_lab.models import is_conditional  # noqa: E402
-from gan_lab.presets import get_preset  # noqa: E402
+from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
 from gan_lab.runs import train  # noqa: E402
 from gan_lab.train import generate_images  # noqa: E402
 
@@ -53,11 +53,7 @@ def main(argv=None):
         return 2
     name, marks = argv[0], [int(m) for m in argv[1].split(",")]
     base = get_preset(name)
-    overrides = {}
-    for kv in argv[2:]:
-        k, v = kv.split("=", 1)
-        kind = type(getattr(base, k))
-        overrides[k] = (v == "True") if kind is bool else kind(v)
+    overrides = parse_overrides(argv[2:])
     preset = base.replace(checkpoint_every=0, checkpoint_seconds=1e9, sample_every=10 ** 6, sample_unit="step",
                           epochs=10 ** 4, **overrides)
     images, labels = load_dataset(preset.dataset)

@@ -28,7 +28,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gan_lab.data import load_dataset, make_dataset  # noqa: E402
-from gan_lab.presets import get_preset, resolve_precision  # noqa: E402
+from gan_lab.presets import get_preset, parse_overrides, resolve_precision  # noqa: E402
 from gan_lab.runs import build_gan, train  # noqa: E402
 
 
@@ -98,15 +98,6 @@ def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     return steps * preset.batch_size / (time.perf_counter() - t0)
 
 
-def _parse_value(text):
-    for cast in (int, float):
-        try:
-            return cast(text)
-        except ValueError:
-            pass
-    return {"true": True, "false": False}.get(text.lower(), text)
-
-
 class _Timer(keras.callbacks.Callback):
     def __init__(self, warmup, steps):
         super().__init__()
@@ -143,10 +134,7 @@ def main(argv=None):
     ap.add_argument("--xla", action="store_true",
                     help="also time the plain loop compiled with XLA (tf.function(jit_compile=True))")
     args = ap.parse_args(argv)
-    overrides = {}
-    for item in args.set:
-        key, _, value = item.partition("=")
-        overrides[key] = _parse_value(value)
+    overrides = parse_overrides(args.set)
 
     images, _ = load_dataset("mnist", "train")
     peak = matmul_peak()

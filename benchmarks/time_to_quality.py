@@ -26,7 +26,7 @@ import numpy as np  # noqa: E402
 
 from gan_lab import metrics  # noqa: E402
 from gan_lab.data import to_unit_range  # noqa: E402
-from gan_lab.presets import get_preset  # noqa: E402
+from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
 from gan_lab.runs import train  # noqa: E402
 from gan_lab.train import generate_images  # noqa: E402
 
@@ -114,10 +114,7 @@ def main(argv=None):
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="preset overrides, e.g. g_lr=1e-3")
     args = ap.parse_args(argv)
 
-    overrides = {}
-    for item in args.set:
-        k, v = item.split("=", 1)
-        overrides[k] = type(getattr(get_preset(args.presets[0]), k))(v)
+    overrides = parse_overrides(args.set)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     all_rows = []

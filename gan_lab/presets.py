@@ -203,6 +203,30 @@ register(Preset(
     sample_every=500, sample_unit="step", reference="Miyato et al. 2018; Lim & Ye 2017"))
 
 
+def parse_overrides(items) -> dict:
+    """``["g_lr=2e-4", "spectral_norm=true", ...]`` → ``{"g_lr": 0.0002, "spectral_norm": True, ...}``, each value
+    converted to its field's type (for scripts and command lines); unknown fields and bad values raise
+    ValueError naming the item."""
+    kinds = {f.name: type(f.default) for f in fields(Preset)}
+    out = {}
+    for item in items:
+        key, sep, text = item.partition("=")
+        if not sep or key not in kinds:
+            raise ValueError(f"{item!r} is not FIELD=VALUE with a preset field: expected one of "
+                             f"{', '.join(sorted(kinds))}")
+        kind = kinds[key]
+        try:
+            if kind is bool:
+                if text.lower() not in ("true", "false", "1", "0"):
+                    raise ValueError(text)
+                out[key] = text.lower() in ("true", "1")
+            else:
+                out[key] = kind(text)
+        except ValueError:
+            raise ValueError(f"{item!r}: {key} takes a {kind.__name__}, got {text!r}") from None
+    return out
+
+
 def get_preset(name: str, **overrides) -> Preset:
     """The named preset, with optional field overrides; unknown names raise a ValueError listing the choices."""
     if name not in PRESETS:

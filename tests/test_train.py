@@ -170,3 +170,14 @@ def test_bf16_mixed_precision_trains_with_float32_weights(tmp_path, mnist_small)
     from gan_lab.runs import sample
     images = sample(tmp_path / "run", n=10, label=3)
     assert images.dtype == np.float32 and images.shape == (10, 28, 28) and 0 <= images.min() <= images.max() <= 1
+
+
+def test_parse_overrides_converts_by_field_type_and_names_bad_items():
+    from gan_lab.presets import parse_overrides
+    got = parse_overrides(["g_lr=2e-4", "batch_size=32", "spectral_norm=true", "ema_decay=0", "precision=auto"])
+    assert got == {"g_lr": 2e-4, "batch_size": 32, "spectral_norm": True, "ema_decay": 0.0, "precision": "auto"}
+    assert type(got["batch_size"]) is int and type(got["ema_decay"]) is float
+    for bad, message in ((["nope=1"], "nope=1"), (["batch_size=x"], "batch_size takes a int"),
+                         (["spectral_norm=maybe"], "spectral_norm takes a bool"), (["g_lr"], "FIELD=VALUE")):
+        with pytest.raises(ValueError, match=message):
+            parse_overrides(bad)
