@@ -251,6 +251,9 @@ def to_unit_range(images, output: str = "tanh") -> np.ndarray:
     x = np.asarray(images, dtype=np.float32)
     if output == "tanh":
         x = (x + 1.0) / 2.0
+    elif output != "sigmoid":
+        raise ValueError(f"output = {output!r} is invalid: expected 'tanh' ([-1, 1]) or 'sigmoid' ([0, 1]), "
+                         "the generator's last activation (preset.output)")
     return np.clip(x, 0.0, 1.0)
 
 

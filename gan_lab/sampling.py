@@ -1,0 +1,85 @@
+"""Drawing images from a generator: the one place that turns noise (and class labels) into pictures.
+
+Everything that draws — the training grids, the final images of a run, ``gan-lab sample``, the metrics, the
+latent walks — calls :func:`generate` (noise you give) or :func:`sample` (noise drawn from a seed).
+
+Conventions: noise is uniform in [-1, 1] (as in CS231n's notebook); a generator with two inputs is
+conditional and is called on ``[noise, labels]`` with integer labels of shape (N, 1); images come back as
+float32 (N, H, W) for one channel and (N, H, W, C) for colour, whatever the generator computes in (a
+mixed-precision generator returns bfloat16) and whether it outputs flat (N, H·W) rows or (N, H, W, 1).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from gan_lab.data import to_unit_range
+
+NUM_CLASSES = 10
+BATCH_SIZE = 500
+
+
+def noise_dim_of(generator) -> int:
+    """The noise size of a Keras generator (its first input's last dimension)."""
+    return int(generator.inputs[0].shape[-1])
+
+
+def is_conditional(generator) -> bool:
+    """True for a generator with a class-label input besides the noise."""
+    return len(getattr(generator, "inputs", None) or []) > 1
+
+
+def uniform_noise(n: int, noise_dim: int, seed=None) -> np.ndarray:
+    """float32 (n, noise_dim) uniform in [-1, 1]; the same ``seed`` gives the same noise."""
+    return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(int(n), int(noise_dim))).astype(np.float32)
+
+
+def cycling_labels(n: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
+    """``0, 1, ..., num_classes - 1, 0, 1, ...``: balanced labels for ``n`` conditional samples."""
+    return np.arange(int(n)) % num_classes
+
+
+def as_image_batch(outputs) -> np.ndarray:
+    """Generator outputs as float32 images: (N, H, W) for one channel, (N, H, W, C) for colour.
+
+    Flat rows (N, H·W) of square grayscale images (the CS231n generators' (N, 784)) become (N, H, W)."""
+    x = np.asarray(outputs).astype(np.float32, copy=False)
+    if x.ndim == 2:
+        side = math.isqrt(x.shape[1])
+        if side * side != x.shape[1]:
+            raise ValueError(f"the generator returned flat rows of {x.shape[1]} values: expected square "
+                             "grayscale images (e.g. 784 = 28×28) or (N, H, W, C)")
+        return x.reshape(-1, side, side)
+    if x.ndim == 4 and x.shape[-1] == 1:
+        return x[..., 0]
+    if x.ndim in (3, 4):
+        return x
+    raise ValueError(f"the generator returned shape {x.shape}: expected images (N, H, W, C), (N, H, W) or (N, H·W)")
+
+
+def generate(generator, noise, labels=None, batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """Images (float32, in the generator's output range) for ``noise`` (N, noise_dim), in batches.
+
+    A conditional generator draws class ``labels[i]`` for ``noise[i]`` (an int, or N of them; default
+    :func:`cycling_labels`); an unconditional one refuses labels."""
+    noise = np.asarray(noise, dtype=np.float32)
+    n = len(noise)
+    if is_conditional(generator):
+        labels = cycling_labels(n) if labels is None else np.broadcast_to(np.asarray(labels), (n,))
+        labels = labels.astype(np.int32).reshape(-1, 1)
+    elif labels is not None:
+        raise ValueError("labels were given but the generator is unconditional (it takes noise only)")
+    out = []
+    for start in range(0, n, batch_size):
+        z = noise[start:start + batch_size]
+        inputs = z if labels is None else [z, labels[start:start + batch_size]]
+        out.append(as_image_batch(generator(inputs, training=False)))
+    return np.concatenate(out) if out else np.zeros((0,), np.float32)
+
+
+def sample(generator, n: int, seed=None, labels=None, output: str = "tanh",
+           batch_size: int = BATCH_SIZE) -> np.ndarray:
+    """``n`` images in [0, 1] from uniform noise drawn with ``seed`` (see :func:`generate` for ``labels``)."""
+    noise = uniform_noise(n, noise_dim_of(generator), seed)
+    return to_unit_range(generate(generator, noise, labels, batch_size), output)
