@@ -4,12 +4,20 @@ Modules, one job each:
 
 - :mod:`gan_lab.data`     — find, validate and load MNIST / Fashion-MNIST; tf.data pipelines
 - :mod:`gan_lab.models`   — generator and discriminator builders (dense, DCGAN, the seeds' recipes)
-- :mod:`gan_lab.losses`   — GAN losses as pure functions (BCE, minimax, LSGAN, ...)
-- :mod:`gan_lab.train`    — the ``tf.function`` train step, the ``GAN`` Keras model, callbacks, ``train()``
+- :mod:`gan_lab.losses`   — GAN losses as pure functions (BCE, minimax, LSGAN, WGAN, hinge, gradient penalty)
+- :mod:`gan_lab.gan`      — the GAN update (``tf.GradientTape``), the ``GAN`` Keras model, ``run_a_gan``
+- :mod:`gan_lab.sampling` — drawing images from a generator (noise → pictures, conditional or not)
+- :mod:`gan_lab.train`    — ``train()``: a preset into a run folder, read top to bottom
+- :mod:`gan_lab.runs`     — the run folder: layout, preset.json / run_state.json, resume rules, ``sample()``
+- :mod:`gan_lab.callbacks` — history, sample grids, time/step budget, checkpoints, divergence guard, signals
+- :mod:`gan_lab.distribute` — ``tf.distribute`` strategies and what several workers do differently
 - :mod:`gan_lab.presets`  — the ``Preset`` dataclass of hyperparameters and the named recipes
 - :mod:`gan_lab.checks`   — learner checks against the ``unit-testing-data`` fixtures
 - :mod:`gan_lab.plots`    — sample grids, loss curves, GIFs
-- :mod:`gan_lab.cli`      — ``python -m gan_lab ...``
+- :mod:`gan_lab.metrics`  — sample-quality metrics (FCD, precision/recall, ...)
+- :mod:`gan_lab.explore`  — latent-space interpolation
+- :mod:`gan_lab.files`    — atomic file writes
+- :mod:`gan_lab.cli`      — ``gan-lab ...`` (``python -m gan_lab ...``)
 
 Submodules are imported lazily so ``import gan_lab`` is fast; ``gan_lab.models`` etc. work as usual.
 """
@@ -17,7 +25,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "ops", "models", "losses", "train", "callbacks", "presets", "checks", "plots", "cli", "metrics", "runs")
+_SUBMODULES = ("data", "ops", "models", "losses", "gan", "sampling", "train", "runs", "callbacks", "distribute", "presets",
+               "checks", "plots", "metrics", "explore", "files", "cli")
 
 
 def __getattr__(name):

@@ -1,4 +1,4 @@
-"""Keras callbacks used by :func:`gan_lab.runs.train` (and usable with any ``GAN.fit``).
+"""Keras callbacks used by :func:`gan_lab.train.train` (and usable with any ``GAN.fit``).
 
 - :class:`SampleGrid`      — a grid of fixed-noise samples every N epochs or steps
 - :class:`HistoryCSV`      — ``history.csv`` with a ``step`` column and the losses, flushed as it goes
@@ -6,6 +6,7 @@
 - :class:`PeriodicCheckpoint` — ``tf.train.CheckpointManager`` saves every N steps and every S seconds
 - :class:`DivergenceGuard` — stop on NaN/Inf losses or a discriminator that has won outright for too long
 - :class:`StopOnSignal`    — SIGINT/SIGTERM stop training at the end of the current step (then outputs are saved)
+- :func:`read_history`     — the rows of a ``history.csv``
 """
 from __future__ import annotations
 
@@ -18,9 +19,17 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
+from PIL import Image
 
 from gan_lab.data import to_unit_range
+from gan_lab.files import atomic_write
+from gan_lab.losses import DISCRIMINATOR_WON_BELOW
 from gan_lab.plots import save_grid
+from gan_lab.sampling import generate
+
+# Time readings go through an injectable clock (``clock=``) so tests drive the time-based rules exactly.
+
 
 def scalar(value) -> float:
     """A log value (Python float, numpy or tensor, scalar or shape (1,)) as a float."""
@@ -30,95 +39,88 @@ def scalar(value) -> float:
 HISTORY_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "real_score", "fake_score")
 
 
-def _global_step(model) -> int:
+def global_step(model) -> int:
+    """The GAN's global step: generator updates so far (saved in checkpoints)."""
     return int(model.g_optimizer.iterations.numpy())
 
 
 class SampleGrid(keras.callbacks.Callback):
-    """Write ``folder/step_000250.png`` (or ``epoch_0005.png``) grids of ``generator(fixed_noise)``."""
+    """Write ``folder/step_000250.png`` (or ``epoch_0005.png``) grids of the sampler on ``fixed_noise``.
+
+    With ``unit="epoch"`` a grid is written every ``every`` epochs of ``steps_per_epoch`` global steps, named
+    by the epoch the step completes (the epoch is derived from the global step, so a resumed run names its
+    grids as the uninterrupted run would)."""
 
     def __init__(self, fixed_noise, folder, every: int = 1, unit: str = "epoch", output: str = "tanh",
-                 labels=None):
+                 labels=None, steps_per_epoch: int = 1):
         super().__init__()
         self.fixed_noise = fixed_noise
         self.labels = labels  # conditional GANs: the class of each grid sample (one row per class)
         self.folder = Path(folder)
         self.every, self.unit, self.output = int(every), unit, output
+        self.period = self.every * (int(steps_per_epoch) if unit == "epoch" else 1)
+        self.steps_per_epoch = int(steps_per_epoch)
         self.written: list[Path] = []
 
     def images(self):
-        from gan_lab.train import generate_images
-        return to_unit_range(generate_images(self.model.sampler, self.fixed_noise, self.labels), self.output)
+        return to_unit_range(generate(self.model.sampler, np.asarray(self.fixed_noise), self.labels), self.output)
 
-    def write(self, name: str) -> Path:
-        path = save_grid(self.images(), self.folder / f"{name}.png", ncols=8)
+    def name(self, step: int) -> str:
+        return f"step_{step:06d}" if self.unit == "step" else f"epoch_{step // self.steps_per_epoch:04d}"
+
+    def write(self, step: int) -> Path:
+        path = save_grid(self.images(), self.folder / f"{self.name(step)}.png", ncols=8)
         self.written.append(path)
         return path
 
     def on_train_begin(self, logs=None):
-        step = _global_step(self.model)
-        if step == 0:
-            self.write("step_000000" if self.unit == "step" else "epoch_0000")
+        if global_step(self.model) == 0:
+            self.write(0)
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.unit == "step" and not self.model.stop_training:
-            step = _global_step(self.model)
-            if step % self.every == 0:
-                self.write(f"step_{step:06d}")
-
-    def on_epoch_end(self, epoch, logs=None):
-        if self.unit == "epoch" and (epoch + 1) % self.every == 0:
-            self.write(f"epoch_{epoch + 1:04d}")
+        step = global_step(self.model)
+        if step % self.period == 0:
+            self.write(step)
 
 
 class HistoryCSV(keras.callbacks.Callback):
     """Append one row per step to ``history.csv``; flush every ``flush_every`` steps and on request.
 
-    ``seconds`` is the training time since the run began (resumed runs continue it: ``time_offset``).
-    On resume, rows past the restored step are dropped first, so no step appears twice.
+    ``seconds`` is the training time since the run began (a resumed run continues it: ``time_offset``),
+    ``epoch`` the epoch the step belongs to (derived from the global step and ``steps_per_epoch``).
+    On resume (``resume_step``) rows past the restored step are dropped first, so no step appears twice; a
+    half-written last line (a kill in the middle of a write) is dropped too.
     """
 
-    def __init__(self, path, flush_every: int = 100, time_offset: float = 0.0, resume_step: int | None = None):
+    def __init__(self, path, flush_every: int = 100, time_offset: float = 0.0, resume_step: int | None = None,
+                 steps_per_epoch: int = 1, clock=time.perf_counter):
         super().__init__()
         self.path = Path(path)
         self.flush_every = int(flush_every)
         self.time_offset = float(time_offset)
-        self.rows: list[dict] = []
-        self.epoch = 0
-        if resume_step is not None and self.path.exists():
-            kept = [r for r in read_history(self.path) if int(r["step"]) <= resume_step]
-            self._write_all(kept)
-        else:  # a new run: start the file with its header
-            self._write_all([])
+        self.steps_per_epoch = int(steps_per_epoch)
+        self.clock = clock
+        kept = [] if resume_step is None else [r for r in read_history(self.path) if int(r["step"]) <= resume_step]
+        atomic_write(self.path, lambda tmp: _write_rows(tmp, kept))
         self._file = open(self.path, "a", newline="")
         self._writer = csv.DictWriter(self._file, fieldnames=HISTORY_FIELDS, extrasaction="ignore")
         self._t0 = None
 
-    def _write_all(self, rows):
-        tmp = self.path.with_suffix(".csv.tmp")
-        with open(tmp, "w", newline="") as f:
-            w = csv.DictWriter(f, fieldnames=HISTORY_FIELDS, extrasaction="ignore")
-            w.writeheader()
-            w.writerows(rows)
-        tmp.replace(self.path)
-
     def seconds(self) -> float:
-        return self.time_offset + (time.perf_counter() - self._t0 if self._t0 is not None else 0.0)
+        return self.time_offset + (self.clock() - self._t0 if self._t0 is not None else 0.0)
 
     def on_train_begin(self, logs=None):
-        self._t0 = time.perf_counter()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch = epoch
+        self._t0 = self.clock()
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        row = {"step": _global_step(self.model), "epoch": self.epoch, "seconds": f"{self.seconds():.3f}"}
+        step = global_step(self.model)
+        row = {"step": step, "epoch": (step - 1) // self.steps_per_epoch, "seconds": f"{self.seconds():.3f}"}
         for k in HISTORY_FIELDS[3:]:
             if k in logs:
                 row[k] = f"{scalar(logs[k]):.6g}"
         self._writer.writerow(row)
-        if row["step"] % self.flush_every == 0:
+        if step % self.flush_every == 0:
             self.flush()
 
     def flush(self):
@@ -133,15 +135,45 @@ class HistoryCSV(keras.callbacks.Callback):
         self.flush()
 
 
+def _write_rows(path, rows):
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=HISTORY_FIELDS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+class HistoryError(ValueError):
+    """``history.csv`` exists but is not a history this lab wrote."""
+
+
 def read_history(path) -> list[dict]:
-    """Rows of a ``history.csv`` as dicts of strings (skips a half-written last line)."""
+    """Rows of a ``history.csv`` as dicts of strings; a half-written last line (a kill in the middle of a
+    write) is skipped. A file whose header is not the history's raises :class:`HistoryError` naming it."""
     path = Path(path)
     if not path.exists():
         return []
-    with open(path, newline="") as f:
-        rows = list(csv.DictReader(f))
-    return [r for r in rows if r.get("step") and None not in r.values() and all(v != "" for k, v in r.items()
-                                                                                  if k in ("step", "d_loss"))]
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            if reader.fieldnames is None:
+                return []
+            if tuple(reader.fieldnames[:3]) != HISTORY_FIELDS[:3]:
+                raise HistoryError(f"{path} is damaged: its header is {reader.fieldnames[:3]}, expected "
+                                   f"{', '.join(HISTORY_FIELDS)}. Move it aside to resume the run without its "
+                                   "loss history")
+            rows = list(reader)
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise HistoryError(f"{path} is damaged ({exc}). Move it aside to resume the run without its loss "
+                           "history") from None
+    return [r for r in rows if _complete(r)]
+
+
+def _complete(row) -> bool:
+    try:
+        int(row["step"]), float(row["d_loss"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    return None not in row.values()
 
 
 def history_arrays(path) -> dict:
@@ -157,64 +189,82 @@ def history_arrays(path) -> dict:
 
 
 class TrainingBudget(keras.callbacks.Callback):
-    """Stop after ``max_steps`` global steps or ``max_seconds`` of training in this session.
+    """Stop after the global step reaches ``max_steps``, or after ``max_seconds`` of training in this call
+    (counted from the start of training, graph tracing included, as a learner's wall clock would)."""
 
-    The time budget counts from the first step (graph tracing excluded is not attempted: it counts, as a
-    learner's wall clock would).
-    """
-
-    def __init__(self, max_steps=None, max_seconds=None):
+    def __init__(self, max_steps=None, max_seconds=None, clock=time.perf_counter):
         super().__init__()
         self.max_steps, self.max_seconds = max_steps, max_seconds
+        self.clock = clock
         self.reason = None
         self._t0 = None
 
     def on_train_begin(self, logs=None):
-        self._t0 = time.perf_counter()
-        if self.max_steps is not None and _global_step(self.model) >= self.max_steps:
-            self.reason = f"max_steps={self.max_steps} already reached"
-            self.model.stop_training = True
+        self._t0 = self.clock()
 
     def on_train_batch_end(self, batch, logs=None):
-        if self.max_steps is not None and _global_step(self.model) >= self.max_steps:
+        if self.max_steps is not None and global_step(self.model) >= self.max_steps:
             self.reason = f"reached max_steps={self.max_steps}"
             self.model.stop_training = True
-        elif self.max_seconds is not None and time.perf_counter() - self._t0 >= self.max_seconds:
+        elif self.max_seconds is not None and self.clock() - self._t0 >= self.max_seconds:
             self.reason = f"reached max_seconds={self.max_seconds:g}"
             self.model.stop_training = True
+
+
+class CheckpointWriteError(OSError):
+    """A checkpoint could not be written (disk full, read-only folder); the previous ones are intact."""
 
 
 class PeriodicCheckpoint(keras.callbacks.Callback):
     """Save through a ``tf.train.CheckpointManager`` every ``every_steps`` steps and every ``every_seconds``.
 
-    ``before_save()`` is called first (used to flush ``history.csv`` and record the epoch and time).
+    ``before_save()`` is called first (used to flush ``history.csv`` and record the training time);
+    ``veto()`` returning True skips a save (the weights are not finite). A failed write (disk full,
+    read-only folder) stops training with :class:`CheckpointWriteError`; TensorFlow writes a checkpoint
+    under a temporary name and registers it last, so the checkpoints saved before stay usable.
     """
 
-    def __init__(self, manager, every_steps=500, every_seconds=120.0, before_save=None, veto=None):
+    def __init__(self, manager, every_steps=500, every_seconds=120.0, before_save=None, veto=None,
+                 clock=time.perf_counter):
         super().__init__()
         self.manager = manager
-        self.veto = veto  # a callable: True means "do not save now" (e.g. the losses just became NaN)
+        self.veto = veto
         self.every_steps, self.every_seconds = every_steps, every_seconds
         self.before_save = before_save
-        self._last = time.perf_counter()
-        self.enabled = True
+        self.clock = clock
+        self._last = clock()
+        self._saved_step = None
 
     def save(self):
-        if not self.enabled or (self.veto is not None and self.veto()):
+        """Save now (unless vetoed, or this step is saved already); returns the checkpoint path or None."""
+        step = global_step(self.model)
+        if (self.veto is not None and self.veto()) or self._saved_step == step:
             return None
         if self.before_save is not None:
             self.before_save()
-        step = _global_step(self.model)
-        path = self.manager.save(checkpoint_number=step)
-        self._last = time.perf_counter()
+        try:
+            path = self.manager.save(checkpoint_number=step)
+        except (OSError, tf.errors.OpError) as exc:
+            last = self.manager.latest_checkpoint
+            raise CheckpointWriteError(
+                f"cannot write a checkpoint in {self.manager.directory} ({_first_line(exc)}). "
+                + (f"The last saved checkpoint, {Path(last).name}, is intact: " if last else "")
+                + "free some disk space or make the folder writable, then resume the run with --resume") from None
+        self._last = self.clock()
+        self._saved_step = step
         return path
 
     def on_train_batch_end(self, batch, logs=None):
-        step = _global_step(self.model)
+        step = global_step(self.model)
         due_steps = self.every_steps and step % self.every_steps == 0
-        due_time = self.every_seconds and time.perf_counter() - self._last >= self.every_seconds
+        due_time = self.every_seconds and self.clock() - self._last >= self.every_seconds
         if due_steps or due_time:
             self.save()
+
+
+def _first_line(exc) -> str:
+    text = getattr(exc, "message", None) or str(exc)
+    return (text.strip().splitlines() or [type(exc).__name__])[0][:200]
 
 
 class DivergenceError(RuntimeError):
@@ -222,22 +272,24 @@ class DivergenceError(RuntimeError):
 
 
 class DivergenceGuard(keras.callbacks.Callback):
-    """Stop on NaN/Inf losses, or when the discriminator's loss stays below ``d_loss_floor`` for ``patience``
-    consecutive steps (it has won outright: the generator gets no useful gradient).
+    """Stop on NaN/Inf losses, or when the discriminator has won outright: its loss below the level
+    :data:`gan_lab.losses.DISCRIMINATOR_WON_BELOW` gives for ``loss`` for ``patience`` consecutive steps.
+    Losses without such a level (WGAN's critic loss is negative by design) are checked for NaN/Inf only.
 
     Sets ``self.message`` and stops training; the caller decides what to save (no checkpoint after NaN).
     """
 
-    def __init__(self, patience: int = 2000, d_loss_floor: float = 1e-3):
+    def __init__(self, loss: str = "bce", patience: int = 2000):
         super().__init__()
-        self.patience, self.d_loss_floor = patience, d_loss_floor
+        self.patience = patience
+        self.d_loss_floor = DISCRIMINATOR_WON_BELOW.get(loss) if isinstance(loss, str) else None
         self.message = None
         self.nonfinite = False
         self._low = 0
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        step = _global_step(self.model)
+        step = global_step(self.model)
         d, g = scalar(logs.get("d_loss", 0.0)), scalar(logs.get("g_loss", 0.0))
         if not (math.isfinite(d) and math.isfinite(g)):
             self.nonfinite = True
@@ -245,6 +297,8 @@ class DivergenceGuard(keras.callbacks.Callback):
                             "Try a lower learning rate (--g-lr/--d-lr), --loss lsgan, or resume from the last "
                             "good checkpoint with different settings.")
             self.model.stop_training = True
+            return
+        if self.d_loss_floor is None:
             return
         self._low = self._low + 1 if d < self.d_loss_floor else 0
         if self.patience and self._low >= self.patience:
@@ -257,8 +311,11 @@ class DivergenceGuard(keras.callbacks.Callback):
 class StopOnSignal(keras.callbacks.Callback):
     """Turn SIGINT (Ctrl-C) and SIGTERM into a clean stop at the end of the current step.
 
-    Handlers are installed in ``on_train_begin`` and the previous ones restored in ``on_train_end``; a second
-    signal while stopping falls back to the previous handler (so a double Ctrl-C still interrupts).
+    Use it as a context manager around training *and* the saving that follows (``with stopper: ...``): the
+    first signal stops training after the current step, and the checkpoint and outputs are then written
+    as usual. A second signal, while they are written, raises ``KeyboardInterrupt`` at once (a double
+    Ctrl-C always gets you out); every file is written atomically, so what was saved before stays usable.
+    Handlers are only installed from the main thread; the previous ones are restored on exit.
     """
 
     SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -269,28 +326,28 @@ class StopOnSignal(keras.callbacks.Callback):
         self._previous = {}
 
     def _handler(self, signum, frame):
+        name = signal.Signals(signum).name
         if self.received is not None:
-            prev = self._previous.get(signum)
-            if callable(prev):
-                prev(signum, frame)
-            return
-        self.received = signal.Signals(signum).name
+            raise KeyboardInterrupt(f"a second signal ({name}) while stopping")
+        self.received = name
         if self.model is not None:
             self.model.stop_training = True
 
-    def on_train_begin(self, logs=None):
+    def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             for s in self.SIGNALS:
                 self._previous[s] = signal.signal(s, self._handler)
+        return self
+
+    def __exit__(self, *exc):
+        for s, prev in self._previous.items():
+            signal.signal(s, prev)
+        self._previous = {}
+        return False
 
     def on_train_batch_end(self, batch, logs=None):
         if self.received:
             self.model.stop_training = True
-
-    def on_train_end(self, logs=None):
-        for s, prev in self._previous.items():
-            signal.signal(s, prev)
-        self._previous = {}
 
 
 class TensorBoardLogger(keras.callbacks.Callback):
@@ -299,7 +356,6 @@ class TensorBoardLogger(keras.callbacks.Callback):
 
     def __init__(self, logdir, every: int = 10, grids: SampleGrid | None = None):
         super().__init__()
-        import tensorflow as tf
         try:
             import tensorboard  # noqa: F401  (tf.summary.image needs it)
         except ImportError:
@@ -311,18 +367,15 @@ class TensorBoardLogger(keras.callbacks.Callback):
         self._seen_grids = 0
 
     def on_train_batch_end(self, batch, logs=None):
-        import tensorflow as tf
-
-        step = _global_step(self.model)
+        step = global_step(self.model)
         logs = logs or {}
         with self.writer.as_default(step=step):
             if step % self.every == 0:
                 for k, v in logs.items():
                     tf.summary.scalar(k, scalar(v))
             if self.grids is not None and len(self.grids.written) > self._seen_grids:
-                from PIL import Image
                 for path in self.grids.written[self._seen_grids:]:
-                    img = np.asarray(Image.open(path).convert("L"), dtype=np.uint8)[None, :, :, None]
+                    img = np.asarray(Image.open(path).convert("RGB"), dtype=np.uint8)[None]
                     tf.summary.image("samples", img)
                 self._seen_grids = len(self.grids.written)
 

@@ -1,124 +1,191 @@
-"""Command line: ``python -m gan_lab {train,sample,presets,evaluate}``.
+"""Command line: ``gan-lab {train,sample,evaluate,interpolate,presets}`` (also ``python -m gan_lab ...``).
 
-Every preset field is a flag of ``train`` (``--batch-size 64``, ``--g-lr 2e-4``; ``--lr`` sets both learning
-rates). User errors print one line and exit with status 2; a diverged run exits with status 3.
+Every sub-command is registered the same way: its arguments here, its handler named as ``module:function``
+and imported only when the command runs, so ``gan-lab --help``, ``gan-lab presets`` and argument errors
+answer without importing TensorFlow. Every preset field is a flag of ``train`` (``--batch-size 64``,
+``--g-lr 2e-4``, ``--spectral-norm yes``; ``--lr`` sets both learning rates), parsed by
+:func:`gan_lab.presets.parse_field`.
+
+Exit status: 0 done (also "nothing to train"), 2 a user error (one line ``error: ...``), 3 training
+diverged, 130 interrupted twice (the last checkpoint is kept).
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
-from dataclasses import fields
 from pathlib import Path
+
+from gan_lab import __version__
+from gan_lab.presets import PRESETS, add_preset_arguments, get_preset, overrides_from_args, parse_float
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from gan_lab.presets import PRESETS, Preset  # noqa: E402
-
-_SKIP_FIELDS = {"name", "description", "reference", "dataset", "epochs"}
+PROG = "gan-lab"
 
 
-def _field_flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+class UserError(Exception):
+    """A mistake in what was asked; printed as one ``error:`` line, exit status 2."""
 
 
-def _add_preset_fields(p: argparse.ArgumentParser):
-    group = p.add_argument_group("preset fields (override the preset's value)")
-    for f in fields(Preset):
-        if f.name in _SKIP_FIELDS:
-            continue
-        kind = type(f.default)
-        group.add_argument(_field_flag(f.name), dest=f"field_{f.name}", type=kind, default=None, metavar=kind.__name__.upper())
-    group.add_argument("--lr", type=float, default=None, help="set both --g-lr and --d-lr")
+class Parser(argparse.ArgumentParser):
+    """argparse, but an argument error is one line ``error: ...`` and exit status 2 (no usage dump)."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message} (see `{self.prog} --help`)\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m gan_lab", description="Train, sample and evaluate GANs on MNIST / Fashion-MNIST.")
-    sub = parser.add_subparsers(dest="command", required=True)
+def whole_number(name: str, least: int):
+    """An argparse type: an integer >= ``least``, errors in the preset fields' style (``epochs = -2 is ...``)."""
+    def convert(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{name} = {text!r} is invalid: expected a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{name} = {value} is invalid: expected an integer >= {least}")
+        return value
+    return convert
 
-    t = sub.add_parser("train", help="train a preset into a run folder")
+
+def seconds(text):
+    try:
+        value = parse_float(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"max_seconds = {text!r} is invalid: {exc}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"max_seconds = {value:g} is invalid: expected a number of seconds > 0")
+    return value
+
+
+def add_train(sub):
+    t = sub.add_parser("train", help="train a preset into a run folder (or resume one)")
     t.add_argument("--preset", default=None, help=f"one of: {', '.join(PRESETS)} (default cs231n_dcgan)")
     t.add_argument("--dataset", default=None, help="mnist or fashion_mnist (default: the preset's)")
-    t.add_argument("--epochs", type=int, default=None, help="total epochs (default: the preset's)")
-    t.add_argument("--max-steps", type=int, default=None, help="stop at this global step")
-    t.add_argument("--max-seconds", type=float, default=None, help="stop after this much training time")
+    t.add_argument("--epochs", type=whole_number("epochs", 0), default=None, help="total epochs (default: the preset's)")
+    t.add_argument("--max-steps", type=whole_number("max_steps", 0), default=None, help="stop at this global step")
+    t.add_argument("--max-seconds", type=seconds, default=None, help="stop after this much training time")
     t.add_argument("--out", default=None, help="run folder (default runs/<preset>-<dataset>-<time>)")
-    t.add_argument("--resume", metavar="RUN_DIR", default=None, help="continue this run from its last checkpoint")
+    t.add_argument("--resume", metavar="RUN_DIR", default=None,
+                   help="continue this run from its last checkpoint, with the preset stored in it")
     t.add_argument("--data-dir", default=None, help="folder holding mnist/ or fashion-mnist/ IDX files")
     t.add_argument("--deterministic", action="store_true", help="bitwise-reproducible ops (slower)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--tensorboard", action="store_true", help="also log to RUN_DIR/tensorboard")
     t.add_argument("--strategy", default="default", choices=["default", "mirrored", "multiworker", "tpu"],
                    help="tf.distribute strategy (default: one device)")
-    t.add_argument("--cpu-replicas", type=int, default=None, metavar="N",
+    t.add_argument("--cpu-replicas", type=whole_number("cpu_replicas", 1), default=None, metavar="N",
                    help="split the CPU into N logical devices (try distributed training on one machine)")
-    _add_preset_fields(t)
+    add_preset_arguments(t)
+    t.set_defaults(handler="gan_lab.cli:cmd_train")
 
+
+def add_sample(sub):
     s = sub.add_parser("sample", help="draw images from a run's saved generator")
     s.add_argument("run_dir")
-    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--n", type=whole_number("n", 1), default=64, help="number of images (default 64)")
     s.add_argument("--out", required=True, help="FILE.npy (array (N,28,28) in [0,1]), FILE.png (grid) or DIR (PNGs)")
     s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--label", type=int, default=None, help="class 0-9 to draw (conditional runs, preset cgan)")
+    s.add_argument("--label", type=int, default=None, help="class 0-9 to draw (conditional runs: fast, cgan)")
+    s.set_defaults(handler="gan_lab.cli:cmd_sample")
 
-    sub.add_parser("presets", help="list the presets")
 
-    from gan_lab import explore
-    explore.add_interpolate_parser(sub)
+def add_evaluate(sub):
+    p = sub.add_parser(
+        "evaluate", help="score a run's generator (or a .npy of samples) with FCD, precision/recall, ...",
+        description="Score generated images against the test split with gan_lab's classifier metrics "
+                    "(FCD, classifier score, modes, class KL, precision, recall, density, coverage); "
+                    "prints a table with the real-data floor and writes metrics.json.")
+    p.add_argument("target", help="a run folder (preset.json + generator.keras) or a .npy file of images")
+    p.add_argument("--dataset", default=None,
+                   help="mnist or fashion_mnist (required for .npy files; default for runs: the preset's)")
+    p.add_argument("--n", type=whole_number("n", 1), default=10000,
+                   help="generated images to score (default 10000)")
+    p.add_argument("--out", default=None,
+                   help="where to write the JSON (default: RUN_DIR/metrics.json or FILE.metrics.json)")
+    p.add_argument("--value-range", default=None, choices=("uint8", "unit", "tanh"),
+                   help=".npy files: the pixel range if inference (min < 0 -> [-1, 1]) is not wanted")
+    p.set_defaults(handler="gan_lab.metrics:run_evaluate_command")
 
-    try:
-        from gan_lab import metrics
-        if hasattr(metrics, "add_evaluate_parser"):
-            metrics.add_evaluate_parser(sub)
-    except ImportError:
-        pass
+
+def add_interpolate(sub):
+    p = sub.add_parser(
+        "interpolate", help="walk the latent space of a run's generator between random noise vectors",
+        description="Interpolate between random noise vectors (uniform in [-1, 1]) and draw the generator's "
+                    "images along the way: a PNG grid (one row per interpolation) or a GIF animation.")
+    p.add_argument("run_dir", help="a run folder (preset.json + generator.keras)")
+    p.add_argument("--out", required=True, help="FILE.png (grid, one row per interpolation) or FILE.gif (animation)")
+    p.add_argument("--rows", type=int, default=8, help="number of interpolations (default 8)")
+    p.add_argument("--steps", type=int, default=10, help="images per interpolation, endpoints included (default 10)")
+    p.add_argument("--method", default="slerp", metavar="{slerp,linear}", help="slerp (spherical, default) or linear")
+    p.add_argument("--seed", type=int, default=0, help="seed of the endpoint noise (default 0)")
+    p.add_argument("--label", type=int, default=None,
+                   help="class label for a conditional generator (default: row i uses i %% 10)")
+    p.set_defaults(handler="gan_lab.explore:run_interpolate_command")
+
+
+def add_presets(sub):
+    p = sub.add_parser("presets", help="list the presets")
+    p.set_defaults(handler="gan_lab.cli:cmd_presets")
+
+
+COMMANDS = (add_train, add_sample, add_evaluate, add_interpolate, add_presets)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog=PROG, description="Train, sample and evaluate GANs on MNIST / Fashion-MNIST.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    for add in COMMANDS:
+        add(sub)
     return parser
 
 
-class UserError(Exception):
-    pass
+def cmd_train(args) -> int:
+    from gan_lab.callbacks import DivergenceError
+    from gan_lab.distribute import make_strategy
+    from gan_lab.train import train
 
-
-def _preset_from_args(args) -> Preset:
-    from gan_lab.presets import get_preset
-
-    overrides = {f.name: getattr(args, f"field_{f.name}") for f in fields(Preset)
-                 if f.name not in _SKIP_FIELDS and getattr(args, f"field_{f.name}", None) is not None}
-    if args.lr is not None:
-        overrides.setdefault("g_lr", args.lr)
-        overrides.setdefault("d_lr", args.lr)
+    overrides = overrides_from_args(args)
     if args.dataset is not None:
         overrides["dataset"] = args.dataset
-    if args.epochs is not None:
-        overrides["epochs"] = args.epochs
-    return get_preset(args.preset or "cs231n_dcgan", **overrides)
-
-
-def cmd_train(args) -> int:
-    from gan_lab.distribute import make_strategy
-    from gan_lab.runs import read_preset, train
-
-    strategy = make_strategy(args.strategy, args.cpu_replicas)
     if args.resume:
-        stored = read_preset(args.resume)
-        if args.preset is not None and args.preset != stored.name:
-            raise UserError(f"{args.resume} was trained with preset {stored.name!r}, not {args.preset!r}: "
-                            "resume without --preset (or with the same one), or start a new run")
-        args.preset = stored.name
-        base = _preset_from_args(args)
-        preset = stored.replace(**{k: v for k, v in base.to_dict().items()
-                                   if v != PRESETS.get(stored.name, stored).to_dict().get(k)})
-        preset.validate()
-        result = train(preset, args.resume, resume=True, max_steps=args.max_steps, max_seconds=args.max_seconds,
-                       epochs=args.epochs, data_dir=args.data_dir, deterministic=args.deterministic,
-                       verbose=0 if args.quiet else 1, strategy=strategy, tensorboard=args.tensorboard)
+        if args.out is not None:
+            raise UserError("--resume RUN_DIR continues the run in that folder: drop --out")
+        preset = _resume_preset(args, overrides)
     else:
-        preset = _preset_from_args(args).validate()
-        result = train(preset, args.out, max_steps=args.max_steps, max_seconds=args.max_seconds,
-                       data_dir=args.data_dir, deterministic=args.deterministic, verbose=0 if args.quiet else 1,
-                       strategy=strategy, tensorboard=args.tensorboard)
+        preset = get_preset(args.preset or "cs231n_dcgan", **overrides)
+        if args.epochs is not None:
+            preset = preset.replace(epochs=args.epochs)
+        preset.validate()
+    strategy = make_strategy(args.strategy, args.cpu_replicas)
+    try:
+        result = train(preset, args.resume or args.out, resume=bool(args.resume), max_steps=args.max_steps,
+                       max_seconds=args.max_seconds, epochs=args.epochs, data_dir=args.data_dir,
+                       deterministic=args.deterministic, verbose=0 if args.quiet else 1, strategy=strategy,
+                       tensorboard=args.tensorboard)
+    except DivergenceError as exc:
+        print(f"error: training diverged: {exc}", file=sys.stderr)
+        return 3
     print(f"run folder: {result.run_dir}")
     return 0
+
+
+def _resume_preset(args, overrides):
+    """The preset a resumed run continues with: the one stored in its preset.json, which flags may restate but
+    not change (a changed recipe is a new run)."""
+    from gan_lab.runs import Run
+
+    stored = Run(args.resume).read_preset()
+    if args.preset is not None and args.preset != stored.name:
+        raise UserError(f"{args.resume} was trained with preset {stored.name!r}, not {args.preset!r}: "
+                        "resume without --preset (or with the same one), or start a new run")
+    changed = {k: v for k, v in overrides.items() if getattr(stored, k) != v}
+    if changed:
+        raise UserError(f"{args.resume} was trained with preset {stored.name!r}; the settings asked for differ in "
+                        f"{', '.join(sorted(changed))}. Resume without changing the preset, or start a new run")
+    return stored
 
 
 def cmd_sample(args) -> int:
@@ -127,49 +194,66 @@ def cmd_sample(args) -> int:
     from gan_lab.plots import save_grid, save_images
     from gan_lab.runs import sample
 
-    images = sample(args.run_dir, n=args.n, seed=args.seed, label=args.label)
     out = Path(args.out)
+    if out.suffix not in (".npy", ".png", ""):
+        raise UserError(f"--out {out}: expected a .npy file, a .png file (grid) or a folder name (PNGs)")
+    _check_can_write(out if out.suffix else out / "img_000.png")
+    images = sample(args.run_dir, n=args.n, seed=args.seed, label=args.label)
     if out.suffix == ".npy":
-        out.parent.mkdir(parents=True, exist_ok=True)
         np.save(out, images.astype(np.float32))
     elif out.suffix == ".png":
         save_grid(images, out, ncols=10 if args.label is None and len(images) % 10 == 0 else None)
-    elif out.suffix == "":
-        save_images(images, out)
     else:
-        raise UserError(f"--out {out}: expected a .npy file, a .png file (grid) or a folder name (PNGs)")
+        save_images(images, out)
     print(f"wrote {len(images)} images to {out}")
     return 0
+
+
+def _check_can_write(path: Path):
+    """Refuse early (before loading a model) an output path below a file, or in a folder we cannot create."""
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UserError(f"--out {path}: {parent} is a file, not a folder; choose another --out")
+            break
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"--out {path}: cannot create {path.parent} ({exc.strerror or exc}); choose another --out")
 
 
 def cmd_presets(args) -> int:
     width = max(len(n) for n in PRESETS)
     for name, p in PRESETS.items():
-        print(f"{name:<{width}}  {p.dataset:<13} {p.architecture:<13} {p.loss:<6} {p.description}")
+        print(f"{name:<{width}}  {p.dataset:<13} {p.architecture:<17} {p.loss:<6} {p.description}")
     return 0
 
 
-def main(argv=None) -> int:
-    from gan_lab.callbacks import DivergenceError
+def _handler(spec: str):
+    module, _, function = spec.partition(":")
+    return getattr(importlib.import_module(module), function)
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handlers = {"train": cmd_train, "sample": cmd_sample, "presets": cmd_presets}
-    if args.command == "evaluate":
-        from gan_lab import metrics
-        handlers["evaluate"] = metrics.run_evaluate_command
-    if args.command == "interpolate":
-        from gan_lab import explore
-        handlers["interpolate"] = explore.run_interpolate_command
+
+def main(argv=None) -> int:
     try:
-        return handlers[args.command](args)
-    except DivergenceError as exc:
-        print(f"error: training diverged: {exc}", file=sys.stderr)
-        return 3
-    except (UserError, ValueError, FileNotFoundError, PermissionError) as exc:
-        msg = str(exc).strip()
-        print(f"error: {msg}", file=sys.stderr)
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, --version, or an argument error already printed
+        return exc.code
+    try:
+        return _handler(args.handler)(args)
+    except KeyboardInterrupt as exc:
+        print(f"interrupted: {exc or 'Ctrl-C'}. What was saved before is kept; resume with "
+              "`gan-lab train --resume RUN_DIR`", file=sys.stderr)
+        return 130
+    except (UserError, ValueError, OSError) as exc:
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc) -> str:
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return " ".join(str(exc).split())
 
 
 if __name__ == "__main__":

@@ -289,3 +289,61 @@ def make_dataset(images, batch_size: int = 128, output: str = "tanh", seed: int 
     options = tf.data.Options()
     options.autotune.enabled = False
     return ds.with_options(options)
+
+
+def check_not_empty(images):
+    """``images``, unless there are none (a clear error: nothing to learn from)."""
+    if len(images) == 0:
+        raise DatasetError("the training set is empty: there is nothing to learn from. Check the data folder "
+                           "or the images= you passed")
+    return images
+
+
+def steps_per_epoch(n_images: int, batch_size: int) -> int:
+    """Full batches in one pass over ``n_images`` (1 when there are fewer images than one batch)."""
+    return max(1, n_images // batch_size)
+
+
+def training_batches(images, batch_size: int, output: str = "tanh", seed: int = 0, labels=None,
+                     start_step: int = 0):
+    """The endless stream of training batches, addressable by global step: batch ``s`` is the same whether a
+    run got there in one go or was interrupted and resumed at ``start_step`` (exact resume).
+
+    Epoch ``e`` visits the images in a seeded order (a stateless shuffle of seed ``(seed, e)``) in full
+    batches; the few images past the last full batch of one epoch come early in another epoch's order. With
+    fewer images than ``batch_size`` every step sees all of them. Batches are float32 (B, H, W, C) in the
+    generator's range (``output``), paired with int labels when ``labels`` are given.
+    """
+    import tensorflow as tf
+
+    images = np.asarray(images)
+    if images.ndim == 3:
+        images = images[..., None]
+    if images.ndim != 4 or images.dtype != np.uint8:
+        raise ValueError(f"images must be uint8 (N, H, W) or (N, H, W, C), got {images.dtype} {images.shape}")
+    n = len(check_not_empty(images))
+    if labels is not None and len(labels) != n:
+        raise ValueError(f"{len(labels)} labels for {n} images: expected one label per image")
+    batch = min(batch_size, n)
+    per_epoch = steps_per_epoch(n, batch_size)
+    pixels = tf.constant(images)
+    classes = None if labels is None else tf.constant(np.asarray(labels, dtype=np.int64))
+    lo, scale = (-1.0, 2.0 / 255.0) if output == "tanh" else (0.0, 1.0 / 255.0)
+    if output not in ("tanh", "sigmoid"):
+        raise ValueError(f"unknown output scaling {output!r}: expected 'tanh' ([-1, 1]) or 'sigmoid' ([0, 1])")
+
+    def epoch_batches(epoch):
+        order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),
+                                                         seed=tf.stack([tf.constant(seed, tf.int64), epoch]))
+        return tf.data.Dataset.from_tensor_slices(tf.reshape(order[:per_epoch * batch], [per_epoch, batch]))
+
+    def gather(index):
+        x = tf.cast(tf.gather(pixels, index), tf.float32) * scale + lo
+        return x if classes is None else (x, tf.gather(classes, index))
+
+    first_epoch, skip = divmod(int(start_step), per_epoch)
+    ds = (tf.data.Dataset.range(first_epoch, 2 ** 62).flat_map(epoch_batches).skip(skip)
+          .map(gather).prefetch(2))
+    options = tf.data.Options()
+    options.autotune.enabled = False  # see make_dataset: autotune's model thread stalled epoch boundaries
+    return ds.with_options(options)

@@ -10,18 +10,23 @@ magnitude interpolated linearly, so every point has a typical norm.
     save_interpolation(z, "walk.png")                       # one row per interpolation
     save_interpolation(z, "walk.gif")                       # animation, forward then back
 
-Command line (``python -m gan_lab interpolate RUN_DIR --out walk.gif``): see :func:`add_interpolate_parser`.
+Command line: ``gan-lab interpolate RUN_DIR --out walk.gif`` (:func:`run_interpolate_command`).
 """
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
+
+from gan_lab.data import to_unit_range
+from gan_lab.plots import image_grid, save_grid
+from gan_lab.runs import load_generator
+from gan_lab.sampling import generate, is_conditional, noise_dim_of
 
 PARALLEL_TOL = 1e-6
 OUTPUTS = ("tanh", "sigmoid")
 EXTENSIONS = (".png", ".gif")
-_BATCH = 256
 
 
 # --------------------------------------------------------------------------------------------------
@@ -138,29 +143,6 @@ def interpolation_path(z_points, steps_per_segment: int, method: str = "slerp", 
 # interpolation through a generator
 # --------------------------------------------------------------------------------------------------
 
-def _split_inputs(generator):
-    """(noise_index, label_index or None, number of inputs, label rank) of a Keras generator."""
-    inputs = list(getattr(generator, "inputs", None) or [])
-    if len(inputs) <= 1:
-        return 0, None, len(inputs), None
-    if len(inputs) != 2:
-        raise ValueError(f"the generator has {len(inputs)} inputs: expected one (noise) or two (noise and an "
-                         "integer class label)")
-
-    def is_label(x):
-        shape = tuple(x.shape)
-        dtype = str(getattr(x, "dtype", ""))
-        return "int" in dtype or len(shape) == 1 or shape[-1] == 1
-
-    flags = [is_label(x) for x in inputs]
-    if flags[0] == flags[1]:  # ambiguous: fall back to names, then to (noise, label) order
-        names = [str(getattr(x, "name", "")).lower() for x in inputs]
-        label_idx = 0 if ("label" in names[0] or "class" in names[0]) else 1
-    else:
-        label_idx = flags.index(True)
-    return 1 - label_idx, label_idx, 2, len(tuple(inputs[label_idx].shape))
-
-
 def row_endpoints(n_rows: int, noise_dim: int, seed: int | None = 0):
     """The noise vectors each row of :func:`interpolate` starts from and ends at: two float32 (n_rows, D)
     arrays, uniform in [-1, 1] (the project's noise convention)."""
@@ -212,49 +194,27 @@ def interpolate(generator, n_rows: int = 8, steps: int = 10, method: str = "sler
     if output not in OUTPUTS:
         raise ValueError(f"output = {output!r} is invalid: expected 'tanh' or 'sigmoid' (the generator's last "
                          "activation, preset.output)")
-    noise_idx, label_idx, n_inputs, label_rank = _split_inputs(generator)
-    if n_inputs:
-        model_dim = generator.inputs[noise_idx].shape[-1]
-        if noise_dim is None:
-            noise_dim = model_dim
-        elif model_dim is not None and int(model_dim) != int(noise_dim):
+    conditional = is_conditional(generator)
+    if hasattr(generator, "inputs"):
+        model_dim = noise_dim_of(generator)
+        if noise_dim is not None and int(noise_dim) != model_dim:
             raise ValueError(f"noise_dim = {noise_dim} but the generator takes noise of size {model_dim}: "
                              "leave noise_dim out or pass the generator's size")
+        noise_dim = model_dim
     if noise_dim is None:
         raise ValueError("noise_dim is unknown: pass noise_dim= (the generator has no Keras input to read it from)")
     noise_dim = int(noise_dim)
-    if label is not None and label_idx is None:
+    if label is not None and not conditional:
         raise ValueError("label was given but the generator is unconditional (one noise input): drop the label")
 
     z_start, z_end = row_endpoints(n_rows, noise_dim, seed)
-    t = np.linspace(0.0, 1.0, steps)
-    z = fn(z_start, z_end, t).reshape(n_rows * steps, noise_dim)
-
-    labels = None
-    if label_idx is not None:
-        labels = np.repeat(_row_labels(label, n_rows), steps)             # fixed along each row
-        label_dtype = str(getattr(generator.inputs[label_idx], "dtype", "int32"))
-        labels = labels.astype(label_dtype if label_dtype in ("int32", "int64", "float32") else "int32")
-        if label_rank == 2:
-            labels = labels[:, None]
-
-    out = []
-    for start in range(0, len(z), _BATCH):
-        zb = z[start:start + _BATCH]
-        if labels is None:
-            y = generator(zb, training=False) if n_inputs else generator(zb)
-        else:
-            args = [None, None]
-            args[noise_idx], args[label_idx] = zb, labels[start:start + _BATCH]
-            y = generator(args, training=False)
-        y = np.asarray(y.numpy() if hasattr(y, "numpy") else y, dtype=np.float32)
-        if y.size != len(zb) * 784:
-            raise ValueError(f"the generator returned shape {y.shape} for {len(zb)} noise vectors: expected "
-                             "28x28 images, (N, 784), (N, 28, 28) or (N, 28, 28, 1)")
-        out.append(y.reshape(len(zb), 28, 28))
-    from gan_lab.data import to_unit_range
-
-    return to_unit_range(np.concatenate(out), output).reshape(n_rows, steps, 28, 28)
+    z = fn(z_start, z_end, np.linspace(0.0, 1.0, steps)).reshape(n_rows * steps, noise_dim)
+    labels = np.repeat(_row_labels(label, n_rows), steps) if conditional else None  # fixed along each row
+    images = to_unit_range(generate(generator, z, labels), output)
+    if images.shape[1:] != (28, 28):
+        raise ValueError(f"the generator returned images of shape {images.shape[1:]} for {len(z)} noise vectors: "
+                         "expected 28x28 images, (N, 784), (N, 28, 28) or (N, 28, 28, 1)")
+    return images.reshape(n_rows, steps, 28, 28)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -287,9 +247,7 @@ def save_interpolation(images, path, scale: int = 2, duration_ms: int = 120) -> 
     through the steps forward then backward (2 * steps - 2 frames, the ends not repeated); each frame shows
     every row's image at that step, side by side.
     """
-    from PIL import Image
 
-    from gan_lab.plots import image_grid, save_grid
 
     suffix = _check_extension(path)
     x = _as_rows(images)
@@ -308,42 +266,17 @@ def save_interpolation(images, path, scale: int = 2, duration_ms: int = 120) -> 
 # command line
 # --------------------------------------------------------------------------------------------------
 
-def add_interpolate_parser(subparsers):
-    """Add the ``interpolate`` sub-command to an ``argparse`` sub-parsers object; returns the parser."""
-    p = subparsers.add_parser(
-        "interpolate", help="walk the latent space of a run's generator between random noise vectors",
-        description="Interpolate between random noise vectors (uniform in [-1, 1]) and draw the generator's "
-                    "images along the way: a PNG grid (one row per interpolation) or a GIF animation.")
-    p.add_argument("run_dir", help="a run folder (preset.json + generator.keras)")
-    p.add_argument("--out", required=True, help="FILE.png (grid, one row per interpolation) or FILE.gif (animation)")
-    p.add_argument("--rows", type=int, default=8, help="number of interpolations (default 8)")
-    p.add_argument("--steps", type=int, default=10, help="images per interpolation, endpoints included (default 10)")
-    p.add_argument("--method", default="slerp", metavar="{slerp,linear}",
-                   help="slerp (spherical, default) or linear")
-    p.add_argument("--seed", type=int, default=0, help="seed of the endpoint noise (default 0)")
-    p.add_argument("--label", type=int, default=None,
-                   help="class label for a conditional generator (default: row i uses i %% 10)")
-    p.set_defaults(func=run_interpolate_command)
-    return p
-
-
 def run_interpolate_command(args) -> int:
     """Run ``interpolate`` for parsed ``args`` (``run_dir``, ``out``, ``rows``, ``steps``, ``method``, ``seed``,
     ``label``): write the picture and print what was written."""
-    from gan_lab.runs import load_generator
-
     out = Path(args.out)
-    rows = getattr(args, "rows", 8)
-    steps = getattr(args, "steps", 10)
-    method = getattr(args, "method", "slerp")
-    seed = getattr(args, "seed", 0)
-    label = getattr(args, "label", None)
+    rows, steps, method, seed, label = args.rows, args.steps, args.method, args.seed, args.label
     # check everything cheap before loading the model
     _check_extension(out)
     _validate_counts(rows, steps)
     _method(method)
     preset, generator = load_generator(args.run_dir)
-    if label is not None and len(getattr(generator, "inputs", []) or []) < 2:
+    if label is not None and not is_conditional(generator):
         raise ValueError(f"--label {label}: the generator of {args.run_dir} is unconditional (noise input only); "
                          "drop --label")
     images = interpolate(generator, n_rows=rows, steps=steps, method=method, seed=seed, output=preset.output,

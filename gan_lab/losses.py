@@ -64,8 +64,11 @@ def _flip_mask(logits, flip_prob, seed, stream):
     shape = tf.shape(logits)
     if seed is None:
         u = tf.random.uniform(shape, dtype=logits.dtype)
-    else:
+    elif isinstance(seed, numbers.Integral):
         u = tf.random.stateless_uniform(shape, seed=(int(seed), stream), dtype=logits.dtype)
+    else:  # a stateless seed pair (a tensor, e.g. from the train step's StepSeeds)
+        pair = tf.cast(seed, tf.int64) + tf.constant([stream, 0], tf.int64)
+        u = tf.random.stateless_uniform(shape, seed=pair, dtype=logits.dtype)
     return u < _const(flip_prob, logits.dtype)
 
 
@@ -90,7 +93,8 @@ def discriminator_loss(logits_real, logits_fake, label_smoothing=0.0, flip_prob=
             then positive. In ``[0, 1]``; default 0 = the exact formula, no randomness.
         seed: used only when ``flip_prob > 0``. ``None``: ``tf.random.uniform`` (fresh flips every call).
             An int: stateless flips, seeds ``(seed, 0)`` for the real batch and ``(seed, 1)`` for the fake
-            one — deterministic, so pass a step-dependent seed in a training loop.
+            one — deterministic, so pass a step-dependent seed in a training loop. A seed pair (tensor of
+            two ints, as the train step passes): stateless flips from that pair.
 
     Returns:
         Scalar ``tf.Tensor`` (float64 if an input is float64, else float32).
@@ -261,6 +265,18 @@ LOSSES = {
     "lsgan": (ls_discriminator_loss, ls_generator_loss),
     "hinge": (hinge_discriminator_loss, hinge_generator_loss),
     "wgan": (wasserstein_critic_loss, wasserstein_generator_loss),
+}
+
+
+#: The discriminator has *won outright* when its loss stays below this level: it sorts every real and every
+#: fake image with full confidence, and with the saturating losses the generator's gradient vanishes
+#: (Goodfellow et al. 2014, §3; Arjovsky & Bottou 2017). Each loss has its own scale:
+DISCRIMINATOR_WON_BELOW = {
+    "bce": 1e-3,       # -mean log D(x) - mean log(1 - D(G(z))) < 1e-3: every probability within ~0.1 % of its target
+    "minimax": 1e-3,   # the same discriminator loss as bce
+    "lsgan": 1e-6,     # ½ mean (D(x) - 1)² + ½ mean D(G(z))² < 1e-6: every score within ~0.001 of its target
+    "hinge": 1e-3,     # mean relu(1 - D(x)) + mean relu(1 + D(G(z))) < 1e-3: (nearly) every margin met
+    "wgan": None,      # mean f(G(z)) - mean f(x) estimates minus a distance: negative by design, no "won" level
 }
 
 

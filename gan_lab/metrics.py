@@ -191,7 +191,7 @@ def sample_generator(generator, n: int, noise_dim: int | None = None, seed: int 
     if not _is_keras_model(generator):
         raise MetricInputError(f"expected a Keras generator model, got {type(generator).__name__}")
     if len(generator.inputs) == 2:  # conditional generator [noise, label]: balanced labels 0, 1, ..., 9, 0, ...
-        from gan_lab.train import generate_images
+        from gan_lab.sampling import generate as generate_images
         noise_dim = int(noise_dim or generator.inputs[0].shape[-1])
         rng = np.random.default_rng(seed)
         out = []
@@ -510,7 +510,7 @@ def conditional_accuracy(generator, dataset: str = "mnist", n_per_class: int = 5
                          seed: int = 0) -> dict:
     """For a conditional generator ``[noise, label] -> image``: the share of samples drawn for each label that
     the dataset's classifier assigns to that label. Returns ``{"accuracy": overall, "per_class": [10 values]}``."""
-    from gan_lab.train import generate_images
+    from gan_lab.sampling import generate as generate_images
 
     if not _is_keras_model(generator) or len(generator.inputs) != 2:
         raise MetricInputError("conditional_accuracy needs a conditional generator with inputs [noise, label]")

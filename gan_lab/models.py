@@ -169,9 +169,9 @@ def fashion_dcgan_discriminator(name: str = "fashion_dcgan_discriminator") -> ke
     return keras.Model(x_in, logit, name=name)
 
 
-# --- fast: small, CPU-friendly DCGAN (the `fast` preset; see benchmarks/README.md) --------------------------
+# --- small: a small, CPU-friendly DCGAN (the `fast` presets; see benchmarks/README.md) ----------------------
 
-def _fast_generator_body(x, width: int):
+def _small_generator_body(x, width: int):
     """Dense 7·7·2w (no bias) → BN → ReLU → ConvT w 4×4 s2 → BN → ReLU → ConvT 1 4×4 s2 tanh."""
     x = layers.Dense(7 * 7 * 2 * width, use_bias=False)(x)
     x = layers.BatchNormalization()(x)
@@ -183,7 +183,7 @@ def _fast_generator_body(x, width: int):
     return layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh", name="image")(x)
 
 
-def _fast_discriminator_features(x, width: int):
+def _small_discriminator_features(x, width: int):
     """Conv w 4×4 s2 → LeakyReLU 0.2 → Conv 2w 4×4 s2 → LeakyReLU 0.2 → Flatten (no normalization)."""
     x = layers.Conv2D(width, 4, strides=2, padding="same")(x)
     x = _lrelu(0.2)(x)
@@ -192,19 +192,19 @@ def _fast_discriminator_features(x, width: int):
     return layers.Flatten()(x)
 
 
-def fast_generator(noise_dim: int = 64, width: int = 64, name: str = "fast_generator") -> keras.Model:
+def small_generator(noise_dim: int = 64, width: int = 64, name: str = "small_generator") -> keras.Model:
     """Dense 7·7·2w (no bias) → BN → ReLU → ConvT w 4×4 s2 → BN → ReLU → ConvT 1 4×4 s2 tanh → (N, 28, 28, 1).
 
     4×4 kernels with stride 2 tile the output evenly (no checkerboard), and the whole model is about
     7 M multiply-adds per image at width 64 — small enough for hundreds of updates a minute on two CPU cores."""
     z = keras.Input((noise_dim,), name="noise")
-    return keras.Model(z, _fast_generator_body(z, width), name=name)
+    return keras.Model(z, _small_generator_body(z, width), name=name)
 
 
-def fast_discriminator(width: int = 64, name: str = "fast_discriminator") -> keras.Model:
+def small_discriminator(width: int = 64, name: str = "small_discriminator") -> keras.Model:
     """Conv w 4×4 s2 → LeakyReLU 0.2 → Conv 2w 4×4 s2 → LeakyReLU 0.2 → Flatten → Dense 1 (no normalization)."""
     x_in = keras.Input(IMAGE_SHAPE, name="image")
-    logit = layers.Dense(1, name="logit")(_fast_discriminator_features(x_in, width))
+    logit = layers.Dense(1, name="logit")(_small_discriminator_features(x_in, width))
     return keras.Model(x_in, logit, name=name)
 
 
@@ -213,19 +213,19 @@ def fast_discriminator(width: int = 64, name: str = "fast_discriminator") -> ker
 NUM_CLASSES = 10
 
 
-def cgan_generator(noise_dim: int = 64, width: int = 64, num_classes: int = NUM_CLASSES,
-                   name: str = "cgan_generator") -> keras.Model:
+def small_conditional_generator(noise_dim: int = 64, width: int = 64, num_classes: int = NUM_CLASSES,
+                                name: str = "small_conditional_generator") -> keras.Model:
     """Inputs ``[noise (N, noise_dim), label (N, 1) int]``: the label's 32-d embedding is concatenated to the
-    noise, then the :func:`fast_generator` body → (N, 28, 28, 1) tanh."""
+    noise, then the :func:`small_generator` body → (N, 28, 28, 1) tanh."""
     z = keras.Input((noise_dim,), name="noise")
     y = keras.Input((1,), dtype="int32", name="label")
     e = layers.Flatten()(layers.Embedding(num_classes, 32)(y))
-    img = _fast_generator_body(layers.Concatenate()([z, e]), width)
+    img = _small_generator_body(layers.Concatenate()([z, e]), width)
     return keras.Model([z, y], img, name=name)
 
 
-def cgan_discriminator(width: int = 64, num_classes: int = NUM_CLASSES, projection: bool = False,
-                       name: str = "cgan_discriminator") -> keras.Model:
+def small_conditional_discriminator(width: int = 64, num_classes: int = NUM_CLASSES, projection: bool = False,
+                                    name: str = "small_conditional_discriminator") -> keras.Model:
     """Inputs ``[image (N, 28, 28, 1), label (N, 1) int]`` → one logit.
 
     ``projection=False``: the label's learned 28×28 map is concatenated to the image as a second channel.
@@ -236,7 +236,7 @@ def cgan_discriminator(width: int = 64, num_classes: int = NUM_CLASSES, projecti
     if not projection:
         label_map = layers.Reshape(IMAGE_SHAPE)(layers.Embedding(num_classes, IMAGE_PIXELS)(y))
         x = layers.Concatenate()([x_in, label_map])
-    h = _fast_discriminator_features(x, width)
+    h = _small_discriminator_features(x, width)
     logit = layers.Dense(1)(h)
     if projection:
         e = layers.Flatten()(layers.Embedding(num_classes, 7 * 7 * 2 * width)(y))
@@ -244,8 +244,9 @@ def cgan_discriminator(width: int = 64, num_classes: int = NUM_CLASSES, projecti
     return keras.Model([x_in, y], logit, name=name)
 
 
-def cgan_projection_discriminator(width: int = 64, name: str = "cgan_projection_discriminator") -> keras.Model:
-    return cgan_discriminator(width=width, projection=True, name=name)
+def small_projection_discriminator(width: int = 64, name: str = "small_projection_discriminator") -> keras.Model:
+    """:func:`small_conditional_discriminator` with the projection head (Miyato & Koyama 2018)."""
+    return small_conditional_discriminator(width=width, projection=True, name=name)
 
 
 def with_spectral_norm(model: keras.Model, power_iterations: int = 1) -> keras.Model:
@@ -261,13 +262,6 @@ def with_spectral_norm(model: keras.Model, power_iterations: int = 1) -> keras.M
     return keras.models.clone_model(model, clone_function=clone)
 
 
-def is_conditional(model_or_arch) -> bool:
-    """True for a conditional architecture name or a model with a label input."""
-    if isinstance(model_or_arch, str):
-        return model_or_arch in CONDITIONAL
-    return len(model_or_arch.inputs) > 1
-
-
 # --- registry -------------------------------------------------------------------------------------------
 
 ARCHITECTURES = {
@@ -276,11 +270,11 @@ ARCHITECTURES = {
     "tf_tutorial": (tf_tutorial_generator, tf_tutorial_discriminator),
     "fashion_mlp": (fashion_mlp_generator, fashion_mlp_discriminator),
     "fashion_dcgan": (fashion_dcgan_generator, fashion_dcgan_discriminator),
-    "fast": (fast_generator, fast_discriminator),
-    "cgan": (cgan_generator, cgan_discriminator),
-    "cgan_projection": (cgan_generator, cgan_projection_discriminator),
+    "small": (small_generator, small_discriminator),
+    "small_conditional": (small_conditional_generator, small_conditional_discriminator),
+    "small_projection": (small_conditional_generator, small_projection_discriminator),
 }
-CONDITIONAL = {"cgan", "cgan_projection"}
+CONDITIONAL = {"small_conditional", "small_projection"}
 
 
 def register_architecture(name: str, generator_fn, discriminator_fn, conditional: bool = False) -> None:
@@ -293,7 +287,7 @@ def register_architecture(name: str, generator_fn, discriminator_fn, conditional
 def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None):
     """Build ``(generator, discriminator)`` for a registered architecture name.
 
-    ``width`` is passed to builders that take one (``fast``, ``cgan``) and ignored by the others."""
+    ``width`` is passed to builders that take one (``small``, ``small_conditional``) and ignored by the others."""
     import inspect
 
     if architecture not in ARCHITECTURES:

@@ -2,12 +2,18 @@
 
 Every hyperparameter lives in :class:`Preset` — the one obvious place to change it. Override fields in code
 (``get_preset("cs231n_dcgan", epochs=2, d_lr=2e-4)``, or ``dataclasses.replace``) or on the command line
-(``python -m gan_lab train --preset cs231n_dcgan --epochs 2 --d-lr 2e-4``).
+(``gan-lab train --preset cs231n_dcgan --epochs 2 --d-lr 2e-4``), or from scripts (``parse_overrides``).
+One parser, driven by the field types, serves all three: :func:`parse_field`.
+
+This module imports neither TensorFlow nor Keras (``gan-lab --help`` and ``gan-lab presets`` answer at once);
+the checks that need the model and loss registries import them when called.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field, fields
 
 
@@ -18,10 +24,10 @@ class Preset:
     name: str = "custom"
     description: str = ""
     dataset: str = "mnist"            # "mnist" or "fashion_mnist"
-    architecture: str = "dcgan"       # a key of gan_lab.models.ARCHITECTURES
+    architecture: str = "dcgan"       # a key of gan_lab.models.ARCHITECTURES (small_conditional: takes labels)
     loss: str = "bce"                 # a key of gan_lab.losses.LOSSES: bce, minimax, lsgan, hinge, wgan
     noise_dim: int = 96
-    width: int = 64                   # channel width of the architectures that take one (fast, cgan)
+    width: int = 64                   # channel width of the architectures that take one (small, small_conditional)
     batch_size: int = 128
     epochs: int = 5
     g_lr: float = 1e-3
@@ -47,6 +53,12 @@ class Preset:
     keep_checkpoints: int = 3
     reference: str = field(default="", compare=False)
 
+    @property
+    def conditional(self) -> bool:
+        """True when the architecture takes class labels (the run trains on (image, label) pairs)."""
+        from gan_lab.models import CONDITIONAL
+        return self.architecture in CONDITIONAL
+
     def validate(self) -> "Preset":
         """Raise ValueError naming the field, the value, what was expected and how to fix it."""
         from gan_lab.data import normalize_name
@@ -54,19 +66,27 @@ class Preset:
         from gan_lab.models import ARCHITECTURES
 
         def bad(name, expected):
-            flag = "--" + name.replace("_", "-")
-            return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} (set it with {flag})")
+            return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} "
+                              f"(set it with {field_flag(name)})")
 
+        for f in fields(self):
+            value, kind = getattr(self, f.name), FIELD_TYPES[f.name]
+            if kind is float and isinstance(value, int) and not isinstance(value, bool):
+                value = float(value)
+            if type(value) is not kind:
+                raise bad(f.name, f"a {kind.__name__}")
+            if kind is float and not math.isfinite(value):
+                raise bad(f.name, "a finite number")
         normalize_name(self.dataset)
         if self.architecture not in ARCHITECTURES:
             raise bad("architecture", "one of " + ", ".join(ARCHITECTURES))
         if self.loss not in LOSSES:
             raise bad("loss", "one of " + ", ".join(LOSSES))
-        for name in ("noise_dim", "width", "batch_size", "d_steps", "sample_every", "keep_checkpoints"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) <= 0:
-                raise bad(name, "a positive integer")
+        for name, most in LIMITS.items():
+            if not 0 < getattr(self, name) <= most:
+                raise bad(name, f"a positive integer up to {most:,}")
         for name in ("epochs", "checkpoint_every"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+            if getattr(self, name) < 0:
                 raise bad(name, "an integer >= 0")
         for name in ("g_lr", "d_lr", "checkpoint_seconds"):
             if not getattr(self, name) > 0:
@@ -109,8 +129,27 @@ class Preset:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Preset":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
+        """A preset from its JSON form (``preset.json``); unknown keys are ignored (wrong types are
+        reported by :meth:`validate`).
+
+        Architectures renamed since a run was written are read under their new names."""
+        if not isinstance(d, dict):
+            raise ValueError(f"expected a JSON object of preset fields, got {type(d).__name__}")
+        values = {k: v for k, v in d.items() if k in FIELD_TYPES}
+        if values.get("architecture") in RENAMED_ARCHITECTURES:
+            values["architecture"] = RENAMED_ARCHITECTURES[values["architecture"]]
+        for k, v in values.items():
+            if FIELD_TYPES[k] is float and type(v) is int:
+                values[k] = float(v)
+        return cls(**values)
+
+
+FIELD_TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Preset)}
+# Upper limits that keep a typo (--noise-dim 1000000000) from asking for more memory than any machine has.
+LIMITS = {"noise_dim": 4096, "width": 2048, "batch_size": 65536, "d_steps": 100, "sample_every": 10 ** 9,
+          "keep_checkpoints": 1000}
+# Architecture names of earlier versions: fast -> small, cgan -> small_conditional (preset.json of old runs).
+RENAMED_ARCHITECTURES = {"fast": "small", "cgan": "small_conditional", "cgan_projection": "small_projection"}
 
 
 PRESETS: dict[str, Preset] = {}
@@ -179,12 +218,12 @@ register(Preset(
     reference="Fashion-MNIST upsampling DCGAN seed"))
 register(Preset(
     name="fast", description="CPU-fast class-conditional DCGAN with EMA sampling: varied, readable digits in 3 min",
-    architecture="cgan", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
+    architecture="small_conditional", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
     ema_decay=0.999, precision="auto", sample_every=500, sample_unit="step",
     reference="gan_lab (benchmarks/README.md)"))
 register(Preset(
     name="fast_unconditional", description="the fast recipe without labels (small DCGAN, EMA sampling)",
-    architecture="fast", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
+    architecture="small", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
     ema_decay=0.995, precision="auto", sample_every=500, sample_unit="step",
     reference="gan_lab (benchmarks/README.md)"))
 # The conditional GAN variant is the fast recipe (which is class-conditional): one set of settings, two names.
@@ -193,37 +232,103 @@ register(PRESETS["fast"].replace(
     reference="Mirza & Osindero 2014"))
 register(Preset(
     name="wgan_gp", description="WGAN-GP on Fashion-MNIST: critic loss + gradient penalty λ=10, 5 critic steps",
-    dataset="fashion_mnist", architecture="fast", loss="wgan", gp_weight=10.0, d_steps=5, noise_dim=128,
+    dataset="fashion_mnist", architecture="small", loss="wgan", gp_weight=10.0, d_steps=5, noise_dim=128,
     batch_size=64, epochs=100, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, g_beta2=0.9, d_beta1=0.5, d_beta2=0.9,
     sample_every=200, sample_unit="step", reference="Gulrajani et al. 2017; keras.io WGAN-GP example"))
 register(Preset(
     name="hinge", description="Hinge loss with a spectrally normalized discriminator (SNGAN recipe)",
-    architecture="fast", loss="hinge", spectral_norm=True, noise_dim=64, batch_size=64, epochs=100,
+    architecture="small", loss="hinge", spectral_norm=True, noise_dim=64, batch_size=64, epochs=100,
     g_lr=2e-4, d_lr=4e-4, g_beta1=0.0, g_beta2=0.9, d_beta1=0.0, d_beta2=0.9, ema_decay=0.999,
     sample_every=500, sample_unit="step", reference="Miyato et al. 2018; Lim & Ye 2017"))
 
 
+TRUE_WORDS = ("true", "1", "yes", "on")
+FALSE_WORDS = ("false", "0", "no", "off")
+
+
+def parse_bool(text) -> bool:
+    """``true/false``, ``1/0``, ``yes/no``, ``on/off`` (any case) → bool; anything else raises ValueError."""
+    word = str(text).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ValueError(f"{text!r} is not a yes/no value: expected true/false, 1/0 or yes/no")
+
+
+def parse_float(text) -> float:
+    """A finite float from text (``nan`` and ``inf`` are refused)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def parse_field(name: str, text: str):
+    """The value of preset field ``name`` from text, converted by the field's type (the one override parser:
+    the CLI flags, :func:`parse_overrides` and notebooks' ``FIELD=VALUE`` strings all use it)."""
+    kind = FIELD_TYPES[name]
+    try:
+        if kind is bool:
+            return parse_bool(text)
+        if kind is float:
+            return parse_float(text)
+        return kind(text)
+    except ValueError as exc:
+        raise ValueError(f"{name} takes {'a yes/no value' if kind is bool else 'a ' + kind.__name__}, "
+                         f"got {text!r} ({exc})") from None
+
+
 def parse_overrides(items) -> dict:
     """``["g_lr=2e-4", "spectral_norm=true", ...]`` → ``{"g_lr": 0.0002, "spectral_norm": True, ...}``, each value
-    converted to its field's type (for scripts and command lines); unknown fields and bad values raise
-    ValueError naming the item."""
-    kinds = {f.name: type(f.default) for f in fields(Preset)}
+    converted by :func:`parse_field`; unknown fields and bad values raise ValueError naming the item."""
     out = {}
     for item in items:
         key, sep, text = item.partition("=")
-        if not sep or key not in kinds:
+        if not sep or key not in FIELD_TYPES:
             raise ValueError(f"{item!r} is not FIELD=VALUE with a preset field: expected one of "
-                             f"{', '.join(sorted(kinds))}")
-        kind = kinds[key]
-        try:
-            if kind is bool:
-                if text.lower() not in ("true", "false", "1", "0"):
-                    raise ValueError(text)
-                out[key] = text.lower() in ("true", "1")
-            else:
-                out[key] = kind(text)
-        except ValueError:
-            raise ValueError(f"{item!r}: {key} takes a {kind.__name__}, got {text!r}") from None
+                             f"{', '.join(sorted(FIELD_TYPES))}")
+        out[key] = parse_field(key, text)
+    return out
+
+
+def field_flag(name: str) -> str:
+    """The command-line flag of a preset field: ``g_lr`` → ``--g-lr``."""
+    return "--" + name.replace("_", "-")
+
+
+# Fields that are not flags of `train`: the name and texts describe a recipe, --dataset and --epochs are
+# train options of their own.
+NOT_FLAGS = ("name", "description", "reference", "dataset", "epochs")
+
+
+def add_preset_arguments(parser: argparse.ArgumentParser):
+    """Add one flag per preset field (``--batch-size``, ``--spectral-norm yes``, ...) and ``--lr`` (both rates)."""
+    group = parser.add_argument_group("preset fields (override the preset's value)")
+
+    def converter(name):
+        def convert(text):
+            try:
+                return parse_field(name, text)
+            except ValueError as exc:
+                raise argparse.ArgumentTypeError(str(exc)) from None
+        return convert
+
+    for name, kind in FIELD_TYPES.items():
+        if name not in NOT_FLAGS:
+            group.add_argument(field_flag(name), dest=f"field_{name}", type=converter(name), default=None,
+                               metavar="yes/no" if kind is bool else kind.__name__.upper())
+    group.add_argument("--lr", type=converter("g_lr"), default=None, metavar="FLOAT",
+                       help="set both --g-lr and --d-lr")
+
+
+def overrides_from_args(args) -> dict:
+    """The preset fields set on the command line (see :func:`add_preset_arguments`)."""
+    out = {name: getattr(args, f"field_{name}") for name in FIELD_TYPES
+           if getattr(args, f"field_{name}", None) is not None}
+    if getattr(args, "lr", None) is not None:
+        out.setdefault("g_lr", args.lr)
+        out.setdefault("d_lr", args.lr)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+import keras
 import numpy as np
 
 from gan_lab.data import to_unit_range
@@ -26,7 +27,7 @@ def noise_dim_of(generator) -> int:
 
 
 def is_conditional(generator) -> bool:
-    """True for a generator with a class-label input besides the noise."""
+    """True for a generator with a class-label input besides the noise (inputs ``[noise, label]``)."""
     return len(getattr(generator, "inputs", None) or []) > 1
 
 
@@ -74,7 +75,9 @@ def generate(generator, noise, labels=None, batch_size: int = BATCH_SIZE) -> np.
     for start in range(0, n, batch_size):
         z = noise[start:start + batch_size]
         inputs = z if labels is None else [z, labels[start:start + batch_size]]
-        out.append(as_image_batch(generator(inputs, training=False)))
+        # a Keras model runs in inference mode; any other callable noise -> images is called as it is
+        outputs = generator(inputs, training=False) if isinstance(generator, keras.Model) else generator(inputs)
+        out.append(as_image_batch(outputs))
     return np.concatenate(out) if out else np.zeros((0,), np.float32)
 
 

@@ -1,331 +1,255 @@
-"""Training: one GAN update as a ``tf.function``, the ``GAN`` Keras model, and a plain ``run_a_gan`` loop.
+"""Training a preset into a run folder: :func:`train`, read top to bottom.
 
-Two ways to train the same update:
+    preset and folder → data → model and checkpoint → (resume) → how far to go → fit with callbacks
+    → final checkpoint → outputs (models, images, curves) → run_state.json
 
-- :func:`make_train_step` returns a ``tf.function`` you call from a Python loop (what :func:`run_a_gan` and
-  the first notebook do): ``losses = step(real_batch)``.
-- :class:`GAN` is a ``keras.Model`` whose ``train_step`` performs that update, so ``gan.fit(dataset)`` works
-  with Keras's progress bar, history and callbacks (what the CLI and :func:`gan_lab.runs.train` do).
-
-One update = ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator
-step. Noise is uniform in [-1, 1] and sized from the real batch, so a last partial batch trains fine.
+The folder's rules live in :mod:`gan_lab.runs`, the model and its update in :mod:`gan_lab.gan`, the
+callbacks in :mod:`gan_lab.callbacks`, what several workers do differently in :mod:`gan_lab.distribute`.
+Position is the *global step* (generator updates), stored in every checkpoint; the epoch is derived from it
+(``step // steps_per_epoch``), so a run stopped in the middle of an epoch resumes exactly where it was.
 """
 from __future__ import annotations
 
-import functools
+import hashlib
+import math
+import time
+from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from gan_lab.losses import get_loss
+from gan_lab import callbacks as cb
+from gan_lab import distribute
+from gan_lab.data import check_not_empty, load_dataset, steps_per_epoch, to_unit_range, training_batches
+from gan_lab.files import atomic_save_model
+from gan_lab.gan import build_gan
+from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
+from gan_lab.presets import Preset, resolve_precision
+from gan_lab.runs import Run, RunError, RunResult
+from gan_lab.sampling import generate, uniform_noise
+
+GRID_PER_CLASS = 8      # conditional grids: one row of 8 per class
+GRID_SAMPLES = 64       # unconditional grids: 8 × 8
+FINAL_SAMPLES = 100
 
 
-def _as_images_for(model, x):
-    """Reshape a batch to the input shape ``model`` expects ((N, 784) or (N, 28, 28, 1))."""
-    shape = model.inputs[0].shape[1:]
-    return tf.reshape(x, [-1, *shape])
+def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, max_seconds: float | None = None,
+          epochs: int | None = None, resume: bool = False, data_dir=None, images=None, verbose=1,
+          deterministic: bool = False, callbacks=(), tensorboard: bool = False, strategy=None, log=print,
+          clock=time.perf_counter) -> RunResult:
+    """Train ``preset`` into the run folder ``out_dir`` (default ``runs/<preset>-<dataset>-<time>``).
 
+    Args:
+        max_steps: stop when the global step reaches this; else train ``epochs`` (default ``preset.epochs``).
+        max_seconds: stop after this much training time in this call (the outputs are still written).
+        resume: continue the run in ``out_dir`` from its newest readable checkpoint, with the preset stored
+            there (``preset`` may be None; if given it must match). ``epochs`` may be raised.
+        images: uint8 training images (N, 28, 28) to use instead of loading ``preset.dataset``, or
+            ``(images, labels)`` for a conditional preset.
+        callbacks: extra Keras callbacks. ``tensorboard``: also log to ``RUN/tensorboard``.
+        strategy: a ``tf.distribute.Strategy`` (:mod:`gan_lab.distribute`).
+        clock: the time source of the time budget, checkpoint timer and history (tests inject one).
 
-def resolve_losses(loss="bce", label_smoothing: float = 0.0, flip_prob: float = 0.0):
-    """``(d_loss_fn, g_loss_fn)`` from a loss name (or a pair of functions), with the label tricks bound."""
-    if isinstance(loss, str):
-        d_fn, g_fn = get_loss(loss)
-        if label_smoothing or flip_prob:
-            if loss not in ("bce", "minimax"):
-                raise ValueError(f"label_smoothing and flip_prob apply to the bce/minimax losses, not {loss!r}")
-            d_fn = functools.partial(d_fn, label_smoothing=label_smoothing, flip_prob=flip_prob)
-        return d_fn, g_fn
-    d_fn, g_fn = loss
-    return d_fn, g_fn
-
-
-def replica_id():
-    """This replica's index in its sync group (0 outside a tf.distribute strategy)."""
-    ctx = tf.distribute.get_replica_context()
-    if ctx is None:
-        return tf.constant(0, tf.int64)
-    return tf.cast(ctx.replica_id_in_sync_group, tf.int64)
-
-
-def make_noise_fn(noise_dim: int, seed: int, step_variable, d_steps: int):
-    """``noise_fn(batch, k) -> (batch, noise_dim)`` uniform in [-1, 1], a pure function of
-    (seed, global step, k-th draw of the update, replica id).
-
-    Stateless noise needs no random-generator state: a resumed run draws exactly the noise it would have
-    drawn, and under ``tf.distribute`` every replica draws its own noise without synchronizing anything.
+    Returns a :class:`gan_lab.runs.RunResult`. Raises :class:`gan_lab.callbacks.DivergenceError` when the
+    losses diverged (the last good checkpoint is kept) and :class:`gan_lab.runs.RunError` for folder problems.
     """
-    def noise_fn(batch, k):
-        return tf.random.stateless_uniform((batch, noise_dim), seed=_op_seed(seed, step_variable, d_steps, k),
-                                           minval=-1.0, maxval=1.0)
-    return noise_fn
-
-
-def _op_seed(seed, step_variable, d_steps, k, salt=0):
-    step = tf.cast(step_variable, tf.int64)
-    counter = step * (d_steps + 1) + k
-    return tf.stack([tf.constant(seed + salt, tf.int64) + 1_000_003 * replica_id(), counter])
-
-
-def make_label_fn(num_classes: int, seed: int, step_variable, d_steps: int):
-    """``label_fn(batch, k) -> (batch, 1) int32``: uniform random classes for a conditional generator."""
-    def label_fn(batch, k):
-        return tf.random.stateless_uniform((batch, 1), seed=_op_seed(seed, step_variable, d_steps, k, salt=7919),
-                                           minval=0, maxval=num_classes, dtype=tf.int32)
-    return label_fn
-
-
-def _alpha_seed(seed, step_variable, d_steps, k):
-    return _op_seed(seed, step_variable, d_steps, k, salt=104729)
-
-
-def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, noise_fn,
-               d_steps: int = 1, labels=None, label_fn=None, gp_weight: float = 0.0, gp_seed_fn=None):
-    """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
-
-    ``noise_fn(batch, k)`` returns the k-th noise batch of this update (k = 0 .. d_steps).
-    Conditional GANs: pass the real ``labels`` and ``label_fn(batch, k)`` for the fake images' labels; then
-    the generator is called on ``[noise, labels]`` and the discriminator on ``[images, labels]``.
-    WGAN-GP: ``gp_weight`` (λ) adds λ·:func:`gan_lab.losses.gradient_penalty` to the critic's loss.
-
-    Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
-    real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits).
-
-    Under a ``tf.distribute`` strategy each replica computes the losses on its share of the global batch;
-    gradients are summed across replicas by the optimizer, so each replica's loss is divided by the number of
-    replicas: the update equals the single-device update on the global batch (same as
-    ``tf.nn.compute_average_loss``). Reported losses are the unscaled per-replica values (Keras averages them).
-    """
-    real = _as_images_for(discriminator, real)
-    batch = tf.shape(real)[0]
-    f32 = lambda t: tf.cast(t, tf.float32)  # mixed precision: losses are computed in float32
-    replicas = tf.distribute.get_strategy().num_replicas_in_sync
-    conditional = labels is not None
-    if conditional:
-        labels = tf.reshape(tf.cast(labels, tf.int32), [-1, 1])
-
-    def G(noise, y):
-        return generator([noise, y] if conditional else noise, training=True)
-
-    def D(x, y):
-        return f32(discriminator([x, y] if conditional else x, training=True))
-
-    for k in range(d_steps):
-        noise = noise_fn(batch, k)
-        fake_labels = label_fn(batch, k) if conditional else None
-        with tf.GradientTape() as tape:
-            fake = _as_images_for(discriminator, G(noise, fake_labels))
-            real_out = D(real, labels)
-            fake_out = D(fake, fake_labels)
-            d_loss = d_loss_fn(real_out, fake_out)
-            if gp_weight:
-                from gan_lab.losses import gradient_penalty
-                critic = (lambda x: D(x, labels)) if conditional else (lambda x: D(x, None))
-                d_loss = d_loss + gp_weight * gradient_penalty(critic, real, tf.cast(fake, real.dtype),
-                                                               seed=gp_seed_fn(k) if gp_seed_fn else None)
-            scaled = d_loss / replicas if replicas > 1 else d_loss
-        d_vars = discriminator.trainable_variables
-        d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
-    noise = noise_fn(batch, d_steps)
-    fake_labels = label_fn(batch, d_steps) if conditional else None
-    with tf.GradientTape() as tape:
-        fake = _as_images_for(discriminator, G(noise, fake_labels))
-        g_loss = g_loss_fn(D(fake, fake_labels))
-        scaled = g_loss / replicas if replicas > 1 else g_loss
-    g_vars = generator.trainable_variables
-    g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
-    return {"d_loss": d_loss, "g_loss": g_loss,
-            "real_score": tf.reduce_mean(real_out), "fake_score": tf.reduce_mean(fake_out)}
-
-
-def _resolve_seed(seed):
-    return int(np.random.randint(0, 2 ** 31 - 1)) if seed is None else int(seed)
-
-
-def make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss="bce", noise_dim=None,
-                    d_steps: int = 1, seed=None, label_smoothing: float = 0.0, flip_prob: float = 0.0):
-    """A ``tf.function`` ``step(real_batch) -> {"d_loss", "g_loss", ...}`` for a plain Python loop.
-
-    ``loss`` is a name from :data:`gan_lab.losses.LOSSES` or a ``(d_loss_fn, g_loss_fn)`` pair (for example
-    a learner's own functions). ``seed`` makes the noise sequence reproducible.
-    """
-    d_loss_fn, g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
-    noise_dim = noise_dim or noise_dim_of(generator)
-    for opt, model in ((d_optimizer, discriminator), (g_optimizer, generator)):
-        if not opt.built:
-            opt.build(model.trainable_variables)
-    noise_fn = make_noise_fn(noise_dim, _resolve_seed(seed), g_optimizer.iterations, d_steps)
-
-    @tf.function
-    def step(real):
-        return gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn,
-                          real, noise_fn, d_steps)
-
-    return step
-
-
-class GAN(keras.Model):
-    """A generator and a discriminator trained together with ``fit()``.
-
-    Example::
-
-        gan = GAN(dc_generator(96), dc_discriminator(), seed=0)
-        gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, 0.5), g_optimizer=keras.optimizers.Adam(1e-3, 0.5),
-                    loss="bce")
-        gan.fit(make_dataset(images), epochs=5)
-        images = gan.generate(16)            # (16, 28, 28) in the generator's range
-
-    The global step is ``gan.g_optimizer.iterations`` (one per generator update); it is saved in checkpoints.
-
-    With ``ema_decay`` (e.g. 0.999) the model also keeps ``gan.ema_generator``, an exponential moving average
-    of the generator's weights (Yazıcı et al. 2019), updated after every generator step with the warm-up
-    ``decay_t = min(ema_decay, (1 + t) / (10 + t))``. :attr:`sampler` is the EMA generator when enabled: use it
-    for pictures and evaluation.
-    """
-
-    def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
-                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, **kwargs):
-        super().__init__(**kwargs)
-        self.generator = generator
-        self.discriminator = discriminator
-        self.conditional = len(generator.inputs) > 1
-        self.num_classes = int(num_classes)
-        self.gp_weight = float(gp_weight)
-        self.noise_dim = int(noise_dim or noise_dim_of(generator))
-        self.d_steps = int(d_steps)
-        self.seed = _resolve_seed(seed)
-        self.seed_generator = keras.random.SeedGenerator(self.seed)  # for generate(); training noise is stateless
-        self.ema_decay = float(ema_decay)
-        self.ema_generator = None
-        if self.ema_decay:
-            self.ema_generator = keras.models.clone_model(generator)
-            self.ema_generator.set_weights(generator.get_weights())
-            self.ema_generator.trainable = False
-        self.built = True  # the sub-models are built; Keras must not trace call() on a data batch
-
-    @property
-    def sampler(self):
-        """The generator to sample from: the EMA copy when ``ema_decay`` is set, else the generator."""
-        return self.ema_generator if self.ema_generator is not None else self.generator
-
-    def _update_ema(self):
-        t = tf.cast(self.g_optimizer.iterations, tf.float32)
-        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
-        for ema_w, w in zip(self.ema_generator.weights, self.generator.weights):
-            ema_w.assign(decay * ema_w + (1.0 - decay) * tf.cast(w, ema_w.dtype))
-
-    def compile(self, d_optimizer, g_optimizer, loss="bce", label_smoothing: float = 0.0, flip_prob: float = 0.0,
-                **kwargs):
-        super().compile(**kwargs)
-        self.d_optimizer = d_optimizer
-        self.g_optimizer = g_optimizer
-        self.d_loss_fn, self.g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
-        # Build the optimizers now so checkpoints can be restored before the first step.
-        d_optimizer.build(self.discriminator.trainable_variables)
-        g_optimizer.build(self.generator.trainable_variables)
-        self._noise_fn = make_noise_fn(self.noise_dim, self.seed, g_optimizer.iterations, self.d_steps)
-        self._label_fn = make_label_fn(self.num_classes, self.seed, g_optimizer.iterations, self.d_steps)
-        it, d_steps, seed = g_optimizer.iterations, self.d_steps, self.seed
-        self._gp_seed_fn = lambda k: _alpha_seed(seed, it, d_steps, k)
-
-    def _maybe_symbolic_build(self, *args, **kwargs):
-        # The generator and discriminator are built at construction. Keras's symbolic build under a
-        # distribution strategy would all-reduce a data batch to trace call() — which fails for
-        # (images, labels) batches under MultiWorkerMirroredStrategy — so it is skipped.
-        return
-
-    @property
-    def step(self) -> int:
-        """Generator updates done so far (the global step)."""
-        return int(self.g_optimizer.iterations.numpy())
-
-    def sample_noise(self, n):
-        return keras.random.uniform((n, self.noise_dim), minval=-1.0, maxval=1.0, seed=self.seed_generator)
-
-    def call(self, noise, training=False):
-        return self.generator(noise, training=training)
-
-    def train_step(self, data):
-        real, labels = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
-        if self.conditional and labels is None:
-            raise ValueError("a conditional GAN trains on (images, labels) batches: build the dataset with "
-                             "make_dataset(images, labels=labels)")
-        out = gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
-                         self.d_loss_fn, self.g_loss_fn, real, self._noise_fn, self.d_steps,
-                         labels=labels if self.conditional else None, label_fn=self._label_fn,
-                         gp_weight=self.gp_weight, gp_seed_fn=self._gp_seed_fn)
-        if self.ema_generator is not None:
-            self._update_ema()
-        if isinstance(tf.distribute.get_strategy(), tf.distribute.MultiWorkerMirroredStrategy):
-            # Keras reduces multi-worker logs with strategy.reduce(MEAN, axis=0), which needs a dimension.
-            out = {k: tf.reshape(v, [1]) for k, v in out.items()}
-        return out
-
-    def generate(self, n: int, noise=None, labels=None) -> np.ndarray:
-        """``n`` images (N, 28, 28) in the generator's output range from :attr:`sampler` (``noise`` overrides
-        the random draw; ``labels`` picks classes for a conditional GAN, default ``i % 10``)."""
-        if noise is None:
-            noise = self.sample_noise(n)
-        return generate_images(self.sampler, noise, labels)
-
-
-def noise_dim_of(generator) -> int:
-    """The noise size of a generator (its first input's last dimension)."""
-    return int(generator.inputs[0].shape[-1])
-
-
-def generate_images(generator, noise, labels=None) -> np.ndarray:
-    """Run ``generator`` (conditional or not) on ``noise`` → float32 (N, 28, 28) in its output range.
-    For a conditional generator ``labels`` default to ``0, 1, ..., 9, 0, 1, ...``."""
-    noise = tf.convert_to_tensor(noise, tf.float32)
-    if len(generator.inputs) > 1:
-        n = int(noise.shape[0])
-        labels = np.arange(n) % 10 if labels is None else np.broadcast_to(np.asarray(labels), (n,))
-        out = generator([noise, tf.constant(np.asarray(labels, np.int32).reshape(-1, 1))], training=False)
+    strategy = strategy or tf.distribute.get_strategy()
+    _check_budget(max_steps, max_seconds, epochs)
+    distribute.check_budget(strategy, max_seconds)
+    run = Run(out_dir if out_dir is not None or resume else Run.default_folder(preset))
+    if resume:
+        preset = run.preset_for_resume(preset, {} if epochs is None else {"epochs": epochs})
     else:
-        out = generator(noise, training=False)
-    return np.asarray(tf.cast(out, tf.float32)).reshape(-1, 28, 28)
+        preset.validate()
+        run.refuse_existing()
+    if deterministic:
+        tf.config.experimental.enable_op_determinism()
+
+    images, labels = _training_data(preset, images, data_dir)
+    per_epoch = steps_per_epoch(len(images), preset.batch_size)
+    target = max_steps if max_steps is not None else preset.epochs * per_epoch
+
+    with distribute.folder_for_this_worker(run.folder, strategy, resume) as folder:
+        local = Run(folder)
+        with strategy.scope():
+            gan = build_gan(preset)
+            seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
+        checkpoint = tf.train.Checkpoint(**_tracked(gan, seconds))
+        if resume:
+            restored = local.restore(checkpoint, log=log)
+            if log:
+                log(f"resumed {run.folder} from {restored.name}: step {gan.step}, epoch {gan.step // per_epoch}")
+        if gan.step >= target:
+            if log:
+                log(f"already at step {gan.step} (target step {target}): nothing to train"
+                    + ("" if resume else "; no run folder written"))
+            return RunResult(run.folder, gan.step, gan.step // per_epoch, float(seconds.numpy()), "nothing to train")
+        if not resume:
+            if distribute.is_chief(strategy):
+                run.check_writable()
+            local.write_preset(preset)
+        manager = local.checkpoint_manager(checkpoint, preset.keep_checkpoints)
+
+        history = cb.HistoryCSV(local.history_path, time_offset=float(seconds.numpy()),
+                                resume_step=gan.step if resume else None, steps_per_epoch=per_epoch, clock=clock)
+        grids = cb.SampleGrid(uniform_noise(_grid_size(preset), preset.noise_dim, preset.seed),
+                              local.samples_dir, preset.sample_every, preset.sample_unit, preset.output,
+                              labels=_grid_labels(preset, GRID_PER_CLASS), steps_per_epoch=per_epoch)
+        budget = cb.TrainingBudget(max_steps=target, max_seconds=max_seconds, clock=clock)
+        guard = cb.DivergenceGuard(preset.loss)
+
+        def before_save():
+            history.flush()
+            seconds.assign(history.seconds())
+
+        saver = cb.PeriodicCheckpoint(manager, preset.checkpoint_every,
+                                      distribute.checkpoint_seconds(strategy, preset.checkpoint_seconds),
+                                      before_save, veto=lambda: guard.nonfinite or not weights_finite(gan),
+                                      clock=clock)
+        stopper = cb.StopOnSignal()
+        # Order matters: the guard runs before the saver so a NaN step is never checkpointed.
+        all_callbacks = [history, guard, grids, budget, saver, stopper, *callbacks]
+        if tensorboard and distribute.is_chief(strategy):
+            all_callbacks.append(cb.TensorBoardLogger(local.folder / "tensorboard", grids=grids))
+
+        def write_state(status, reason=""):
+            local.write_state(status=status, reason=reason, step=gan.step, epoch=gan.step // per_epoch,
+                              seconds=round(history.seconds(), 3), preset=preset.name, dataset=preset.dataset,
+                              noise_dim=preset.noise_dim, output=preset.output,
+                              precision=resolve_precision(preset.precision))
+
+        if log:
+            log(f"training {preset.name} on {preset.dataset} into {run.folder}: step {gan.step} -> {target} "
+                f"({per_epoch} steps/epoch" + (f", max_seconds {max_seconds:g}" if max_seconds is not None else "")
+                + ")")
+        with stopper:
+            write_state("running")
+            try:
+                gan.fit(training_batches(images, preset.batch_size, preset.output, preset.seed, labels, gan.step),
+                        steps_per_epoch=per_epoch, initial_epoch=gan.step // per_epoch,
+                        epochs=math.ceil(target / per_epoch), callbacks=all_callbacks, verbose=verbose,
+                        shuffle=False)  # training_batches orders the data (seeded, by step)
+                status, reason = _outcome(guard, stopper, budget, gan.step, target, max_steps, max_seconds)
+                if guard.nonfinite:
+                    _back_to_last_good(local, checkpoint, log, write_state, reason)
+                else:
+                    saver.save()
+                seconds.assign(history.seconds())
+                write_outputs(gan, preset, local)
+                write_state(status, reason)
+            except KeyboardInterrupt as exc:  # a second Ctrl-C / SIGTERM while saving
+                write_state("interrupted", f"{exc}; resume from the last checkpoint with --resume {run.folder}")
+                raise
+            except cb.CheckpointWriteError as exc:
+                write_state("interrupted", str(exc))
+                raise RunError(str(exc)) from None
+            finally:
+                history.close()
+
+    if log:
+        log(f"{status}: {reason}. step {gan.step}, {history.seconds():.1f} s of training. Outputs in {run.folder}"
+            + ("" if distribute.is_chief(strategy) else " (written by the chief)"))
+        log(f"generator weights fingerprint: {weights_fingerprint(gan.generator, trainable_only=True)} "
+            f"(trainable), {weights_fingerprint(gan.generator)} (all, with BatchNorm statistics)")
+    if status == "diverged":
+        raise cb.DivergenceError(reason + f" The last good checkpoint is kept in {run.checkpoint_dir}.")
+    return RunResult(run.folder, gan.step, gan.step // per_epoch, history.seconds(), status, reason, gan)
 
 
-def run_a_gan(generator, discriminator, dataset, d_optimizer=None, g_optimizer=None, loss="bce", num_epochs=10,
-              show_every=250, print_every=50, noise_dim=None, seed=0, d_steps=1, output="tanh", show=None,
-              max_steps=None):
-    """Train with a plain Python loop over a ``tf.function`` step, as in CS231n's notebook.
+def _check_budget(max_steps, max_seconds, epochs):
+    if max_steps is not None and (isinstance(max_steps, bool) or max_steps < 0):
+        raise ValueError(f"max_steps = {max_steps} is invalid: expected an integer >= 0")
+    if max_seconds is not None and not (math.isfinite(max_seconds) and max_seconds > 0):
+        raise ValueError(f"max_seconds = {max_seconds} is invalid: expected a finite number > 0")
+    if epochs is not None and (isinstance(epochs, bool) or epochs < 0):
+        raise ValueError(f"epochs = {epochs} is invalid: expected an integer >= 0")
 
-    Every ``show_every`` iterations a grid of 16 samples is drawn (``show(images, step)`` if given, else a
-    matplotlib figure inline) and every ``print_every`` the losses are printed. Returns the history as a dict
-    of lists: ``step``, ``d_loss``, ``g_loss``. Optimizers default to Adam(1e-3, β1 0.5) as in CS231n.
-    """
-    from gan_lab.data import to_unit_range
 
-    d_optimizer = d_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
-    g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
-    noise_dim = noise_dim or noise_dim_of(generator)
-    step_fn = make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss=loss, noise_dim=noise_dim,
-                              d_steps=d_steps, seed=seed)
-    fixed_noise = tf.random.stateless_uniform((16, noise_dim), seed=(seed, 1), minval=-1.0, maxval=1.0)
-    if show is None:
-        def show(images, step):
-            import matplotlib.pyplot as plt
-            from gan_lab.plots import show_images
-            show_images(images, title=f"step {step}", size=3)
-            plt.show()
-    history = {"step": [], "d_loss": [], "g_loss": []}
-    it = 0
-    for epoch in range(num_epochs):
-        for real in dataset:
-            real = real[0] if isinstance(real, (tuple, list)) else real
-            out = step_fn(real)
-            d_loss, g_loss = float(out["d_loss"]), float(out["g_loss"])
-            history["step"].append(it)
-            history["d_loss"].append(d_loss)
-            history["g_loss"].append(g_loss)
-            if show_every and it % show_every == 0:
-                imgs = to_unit_range(np.asarray(generator(fixed_noise, training=False)).reshape(-1, 28, 28), output)
-                show(imgs, it)
-            if print_every and it % print_every == 0:
-                print(f"epoch {epoch} iter {it}: D {d_loss:.4f}  G {g_loss:.4f}")
-            it += 1
-            if max_steps is not None and it >= max_steps:
-                return history
-    return history
+def _training_data(preset: Preset, images, data_dir):
+    """``(images, labels)``: labels only for a conditional preset, which needs them."""
+    if images is None:
+        images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir)
+    elif isinstance(images, tuple):
+        images, labels = images
+    else:
+        labels = None
+    if preset.conditional and labels is None:
+        raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
+    return check_not_empty(images), labels if preset.conditional else None
+
+
+def _tracked(gan, seconds) -> dict:
+    """What a checkpoint holds: every weight, both optimizers (their step counters: the global step), the
+    random-generator states (``generate()``'s, and the dropout layers' — Keras keeps them out of a model's
+    checkpoint, so without them a resumed run would drop other units) and the training time."""
+    layer_rng = [v for model in (gan.generator, gan.discriminator) for v in model.non_trainable_variables
+                 if v.path.endswith("seed_generator_state")]
+    tracked = dict(generator=gan.generator, discriminator=gan.discriminator, g_optimizer=gan.g_optimizer,
+                   d_optimizer=gan.d_optimizer, rng_state=gan.seed_generator.state, layer_rng_states=layer_rng,
+                   seconds=seconds)
+    if gan.ema_generator is not None:
+        tracked["ema_generator"] = gan.ema_generator
+    return tracked
+
+
+def _outcome(guard, stopper, budget, step, target, max_steps, max_seconds) -> tuple[str, str]:
+    """``(status, reason)`` of a run that has stopped training."""
+    if guard.message:
+        return "diverged", guard.message
+    if stopper.received:
+        return "interrupted", f"received {stopper.received}"
+    if step >= target and max_steps is None:
+        return "finished", f"completed the epochs ({target} steps)"
+    if step >= target:
+        return "stopped", f"reached max_steps={max_steps}"
+    return "stopped", budget.reason or f"reached max_seconds={max_seconds:g}"
+
+
+def _back_to_last_good(run: Run, checkpoint, log, write_state, reason):
+    """After NaN/Inf losses: restore the last checkpoint (saved before the losses blew up)."""
+    try:
+        run.restore(checkpoint, log=log)
+    except RunError:
+        write_state("diverged", reason)
+        raise cb.DivergenceError(reason + " No checkpoint had been written yet.") from None
+
+
+def _grid_size(preset: Preset) -> int:
+    return 10 * GRID_PER_CLASS if preset.conditional else GRID_SAMPLES
+
+
+def _grid_labels(preset: Preset, per_class: int):
+    """Labels of the grid rows for a conditional preset (row r shows class r), else None."""
+    return np.repeat(np.arange(10), per_class) if preset.conditional else None
+
+
+def write_outputs(gan, preset: Preset, run: Run):
+    """Final outputs: models, 100 final images and their grid, loss curves, the GIF of the sample grids."""
+    atomic_save_model(gan.sampler, run.folder / "generator.keras")
+    atomic_save_model(gan.discriminator, run.folder / "discriminator.keras")
+    if gan.ema_generator is not None:
+        atomic_save_model(gan.generator, run.folder / "generator_raw.keras")
+    noise = uniform_noise(FINAL_SAMPLES, preset.noise_dim, preset.seed + 1)
+    final = to_unit_range(generate(gan.sampler, noise, _grid_labels(preset, FINAL_SAMPLES // 10)), preset.output)
+    save_images(final, run.folder / "final_generated_images")
+    save_grid(final, run.folder / "final_grid.png", ncols=10)
+    hist = cb.history_arrays(run.history_path)
+    if len(hist.get("step", [])):
+        plot_losses(hist, run.folder / "losses.png", title=f"{preset.name} on {preset.dataset}",
+                    smooth=max(1, min(50, len(hist["step"]) // 20)))
+    save_gif(sorted(run.samples_dir.glob("*.png")), run.folder / "samples.gif")
+
+
+def weights_finite(gan) -> bool:
+    """True when every weight of the generator and the discriminator is finite (checked before each save, so a
+    checkpoint never stores weights that have already blown up even if the losses still look finite)."""
+    return all(bool(np.isfinite(np.asarray(w.numpy(), dtype=np.float64)).all())
+               for w in gan.generator.weights + gan.discriminator.weights)
+
+
+def weights_fingerprint(model, trainable_only: bool = False) -> str:
+    """A short hash of a model's weights: equal fingerprints mean bitwise-equal weights (compare workers)."""
+    h = hashlib.sha256()
+    for w in (model.trainable_weights if trainable_only else model.weights):
+        h.update(np.ascontiguousarray(np.asarray(w.numpy())).tobytes())
+    return h.hexdigest()[:16]

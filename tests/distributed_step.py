@@ -14,7 +14,7 @@ import tensorflow as tf  # noqa: E402
 
 from gan_lab.losses import get_loss  # noqa: E402
 from gan_lab.models import dense_discriminator, dense_generator  # noqa: E402
-from gan_lab.train import gan_update, replica_id  # noqa: E402
+from gan_lab.gan import StepSeeds, gan_update, replica_id  # noqa: E402
 
 B, ND = 64, 16
 rng = np.random.default_rng(0)
@@ -37,13 +37,16 @@ def run(strategy):
     replicas = strategy.num_replicas_in_sync
     per = B // replicas
 
-    def noise_fn(batch, k):
-        start = tf.cast(replica_id(), tf.int32) * per
-        return tf.slice(tf.constant(noise[k]), [start, 0], [batch, ND])
+    class FixedNoise(StepSeeds):  # draw k of the update: this replica's share of noise[k]
+        def noise(self, batch, k, noise_dim):
+            start = tf.cast(replica_id(), tf.int32) * per
+            return tf.slice(tf.constant(noise[k]), [start, 0], [batch, noise_dim])
+
+    seeds = FixedNoise(0, g_opt.iterations, 1)
 
     @tf.function
     def step(x):
-        return strategy.run(lambda xb: gan_update(g, d, d_opt, g_opt, d_loss_fn, g_loss_fn, xb, noise_fn),
+        return strategy.run(lambda xb: gan_update(g, d, d_opt, g_opt, d_loss_fn, g_loss_fn, xb, seeds, ND),
                             args=(x,))
 
     ds = strategy.experimental_distribute_dataset(tf.data.Dataset.from_tensor_slices(real).batch(B))

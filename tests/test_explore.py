@@ -4,8 +4,9 @@ import argparse
 import numpy as np
 import pytest
 
-from gan_lab.explore import (add_interpolate_parser, interpolate, interpolation_path, lerp, row_endpoints,
-                             run_interpolate_command, save_interpolation, slerp)
+from gan_lab.cli import build_parser
+from gan_lab.explore import (interpolate, interpolation_path, lerp, row_endpoints, run_interpolate_command,
+                             save_interpolation, slerp)
 from gan_lab.plots import image_grid
 
 D = 8
@@ -268,7 +269,7 @@ def test_save_bad_input(images, tmp_path):
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     from gan_lab.presets import get_preset
-    from gan_lab.runs import train
+    from gan_lab.train import train
 
     out = tmp_path_factory.mktemp("explore") / "run"
     images = np.random.default_rng(0).integers(0, 256, (256, 28, 28), dtype=np.uint8)
@@ -277,28 +278,26 @@ def run_dir(tmp_path_factory):
 
 
 def _parse(argv):
-    parser = argparse.ArgumentParser()
-    add_interpolate_parser(parser.add_subparsers(dest="command"))
-    return parser.parse_args(argv)
+    return build_parser().parse_args(argv)
 
 
 def test_parser_defaults():
     args = _parse(["interpolate", "RUN", "--out", "x.png"])
     assert (args.run_dir, args.out, args.rows, args.steps, args.method, args.seed, args.label) == \
         ("RUN", "x.png", 8, 10, "slerp", 0, None)
-    assert args.func is run_interpolate_command
+    assert args.handler == "gan_lab.explore:run_interpolate_command"
 
 
 def test_cli_end_to_end(run_dir, tmp_path, capsys):
     from PIL import Image
 
-    from gan_lab.runs import load_generator, read_preset
+    from gan_lab.runs import Run, load_generator
 
-    preset = read_preset(run_dir)
+    preset = Run(run_dir).read_preset()
     out = tmp_path / "walk.png"
     args = _parse(["interpolate", str(run_dir), "--out", str(out), "--rows", "2", "--steps", "4",
                    "--method", "linear", "--seed", "3"])
-    assert args.func(args) == 0
+    assert run_interpolate_command(args) == 0
     assert f"wrote {out}" in capsys.readouterr().out
     assert Image.open(out).size == ((4 * 30 + 2) * 2, (2 * 30 + 2) * 2)
     # the grid holds exactly what interpolate() gives for that run's generator

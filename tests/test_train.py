@@ -7,8 +7,8 @@ from gan_lab import models
 from gan_lab.callbacks import read_history
 from gan_lab.data import make_dataset, to_unit_range
 from gan_lab.presets import PRESETS, get_preset
-from gan_lab.runs import build_gan, train
-from gan_lab.train import GAN, make_train_step, run_a_gan
+from gan_lab.gan import GAN, build_gan, make_train_step, run_a_gan
+from gan_lab.train import train
 
 
 def _first_step_losses(seed, batch):
@@ -97,9 +97,8 @@ def test_short_real_mnist_run_learns(tmp_path, mnist_train):
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
 def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small):
-    from gan_lab.models import is_conditional
     preset = get_preset(name, batch_size=32, sample_every=1, sample_unit="step")
-    data = (mnist_small[0][:256], mnist_small[1][:256]) if is_conditional(preset.architecture) else mnist_small[0][:256]
+    data = (mnist_small[0][:256], mnist_small[1][:256]) if preset.conditional else mnist_small[0][:256]
     result = train(preset, tmp_path / name, max_steps=3, images=data, verbose=0)
     assert result.step == 3 and result.status == "stopped"
     out = tmp_path / name
@@ -109,13 +108,32 @@ def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small):
                                                                                     "step_000001.png"]
 
 
-def test_max_seconds_is_honoured(tmp_path, mnist_small):
-    preset = get_preset("fast_unconditional", batch_size=32, sample_every=10 ** 6, sample_unit="step")
-    result = train(preset, tmp_path / "run", max_seconds=4, images=mnist_small[0], epochs=1000, verbose=0, log=None)
-    assert result.status == "stopped" and "max_seconds" in result.reason
+class _Tick(keras.callbacks.Callback):
+    """Advances a fake clock by one second at the start of every step: step s ends at second s."""
+
+    def __init__(self, clock):
+        super().__init__()
+        self.clock = clock
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.clock.now += 1.0
+
+
+class _Clock:
+    now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_max_seconds_stops_at_the_first_step_past_the_budget(tmp_path, mnist_small):
+    clock = _Clock()
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, sample_every=10 ** 6, sample_unit="step")
+    result = train(preset, tmp_path / "run", max_seconds=4, images=mnist_small[0], epochs=1000, verbose=0, log=None,
+                   clock=clock, callbacks=[_Tick(clock)])
+    assert result.status == "stopped" and result.reason == "reached max_seconds=4" and result.step == 4
     rows = read_history(tmp_path / "run" / "history.csv")
-    last = float(rows[-1]["seconds"])
-    assert 4.0 <= last < 4.0 + 2.0  # stops at the first step past the budget
+    assert [r["seconds"] for r in rows] == ["1.000", "2.000", "3.000", "4.000"]
     assert (tmp_path / "run" / "final_grid.png").exists()  # outputs still written
 
 
@@ -142,18 +160,6 @@ def test_train_uses_full_batches_only(tmp_path, mnist_small):
     assert small.step == 3
 
 
-def test_precision_auto_follows_the_cpu_flags():
-    from gan_lab.presets import cpu_has_native_bf16, resolve_precision
-    assert cpu_has_native_bf16("processor : 0\nflags : fpu sse avx2 avx512f avx512_bf16\n")
-    assert cpu_has_native_bf16("flags\t\t: fpu amx_bf16 amx_tile\n")
-    assert not cpu_has_native_bf16("flags : fpu sse avx2 avx512f avx512_vnni\n")
-    assert resolve_precision("float32") == "float32"
-    assert resolve_precision("mixed_bfloat16") == "mixed_bfloat16"
-    assert resolve_precision("auto") == ("mixed_bfloat16" if cpu_has_native_bf16() else "float32")
-    with pytest.raises(ValueError, match="precision"):
-        get_preset("fast", precision="bf16").validate()
-
-
 def test_bf16_mixed_precision_trains_with_float32_weights(tmp_path, mnist_small):
     import json
     preset = get_preset("fast", precision="mixed_bfloat16", width=16, batch_size=32, sample_every=10 ** 6,
@@ -172,12 +178,184 @@ def test_bf16_mixed_precision_trains_with_float32_weights(tmp_path, mnist_small)
     assert images.dtype == np.float32 and images.shape == (10, 28, 28) and 0 <= images.min() <= images.max() <= 1
 
 
-def test_parse_overrides_converts_by_field_type_and_names_bad_items():
-    from gan_lab.presets import parse_overrides
-    got = parse_overrides(["g_lr=2e-4", "batch_size=32", "spectral_norm=true", "ema_decay=0", "precision=auto"])
-    assert got == {"g_lr": 2e-4, "batch_size": 32, "spectral_norm": True, "ema_decay": 0.0, "precision": "auto"}
-    assert type(got["batch_size"]) is int and type(got["ema_decay"]) is float
-    for bad, message in ((["nope=1"], "nope=1"), (["batch_size=x"], "batch_size takes a int"),
-                         (["spectral_norm=maybe"], "spectral_norm takes a bool"), (["g_lr"], "FIELD=VALUE")):
-        with pytest.raises(ValueError, match=message):
-            parse_overrides(bad)
+# --- exact resume ---------------------------------------------------------------------------------------------
+
+def _weights(model):
+    return [w.numpy() for w in model.weights]
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("cs231n_dense", dict(noise_dim=16, flip_prob=0.1, ema_decay=0.99)),   # label flips and EMA
+    ("tf_tutorial_dcgan", dict(noise_dim=8)),                             # dropout in the discriminator
+])
+def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small, name, overrides):
+    """Regression: flip_prob drew from a stateful global RNG and dropout's RNG state was not checkpointed, so a
+    resumed run was another run. 16 steps at once == 7 steps, a fresh process state, then 9 more."""
+    preset = get_preset(name, batch_size=16, sample_every=10 ** 6, sample_unit="step", checkpoint_every=0,
+                        **overrides)
+    images = mnist_small[0][:200]  # 12 steps per epoch: the stop and the end fall in different epochs
+    whole = train(preset, tmp_path / "whole", max_steps=16, images=images, verbose=0, log=None)
+    train(preset, tmp_path / "parts", max_steps=7, images=images, verbose=0, log=None)
+    keras.utils.set_random_seed(12345)  # a resumed process has its own global RNG state: it must not matter
+    parts = train(None, tmp_path / "parts", resume=True, max_steps=16, images=images, verbose=0, log=None)
+    for a, b in [(whole.gan.generator, parts.gan.generator), (whole.gan.discriminator, parts.gan.discriminator)] + (
+            [(whole.gan.ema_generator, parts.gan.ema_generator)] if whole.gan.ema_generator is not None else []):
+        for wa, wb in zip(_weights(a), _weights(b)):
+            np.testing.assert_array_equal(wa, wb)
+    losses = lambda run: [(r["step"], r["d_loss"], r["g_loss"]) for r in read_history(run / "history.csv")]
+    assert losses(tmp_path / "whole") == losses(tmp_path / "parts")
+
+
+def test_a_run_stopped_mid_epoch_resumes_the_missing_steps_only(tmp_path, mnist_small):
+    """Regression: the epoch counter ran on_epoch_end after a mid-epoch stop, so `--epochs E` on resume trained
+    less than asked. 200 images at batch 32 = 6 steps per epoch; 2 epochs = 12 steps, stopped at step 4."""
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, epochs=2, sample_every=10 ** 6,
+                        sample_unit="step")
+    images = mnist_small[0][:200]
+    first = train(preset, tmp_path / "run", max_steps=4, images=images, verbose=0, log=None)
+    assert (first.step, first.epoch, first.status) == (4, 0, "stopped")
+    done = train(None, tmp_path / "run", resume=True, images=images, verbose=0, log=None)
+    assert (done.step, done.epoch, done.status) == (12, 2, "finished")
+    more = train(None, tmp_path / "run", resume=True, epochs=3, images=images, verbose=0, log=None)
+    assert (more.step, more.status) == (18, "finished")
+    steps = [int(r["step"]) for r in read_history(tmp_path / "run" / "history.csv")]
+    epochs = [int(r["epoch"]) for r in read_history(tmp_path / "run" / "history.csv")]
+    assert steps == list(range(1, 19)) and epochs == [(s - 1) // 6 for s in steps]
+
+
+def test_nothing_to_train_is_said_and_changes_nothing(tmp_path, mnist_small):
+    """Regression: --max-steps 0, --epochs 0, or resuming a run already at --max-steps ended in a traceback
+    and left run_state.json at "running"."""
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, sample_every=10 ** 6, sample_unit="step")
+    images = mnist_small[0][:256]
+    said = []
+    result = train(preset, tmp_path / "zero", max_steps=0, images=images, verbose=0, log=said.append)
+    assert result.status == "nothing to train" and not (tmp_path / "zero").exists()
+    assert said == ["already at step 0 (target step 0): nothing to train; no run folder written"]
+    result = train(preset.replace(epochs=0), tmp_path / "zero", images=images, verbose=0, log=None)
+    assert result.status == "nothing to train" and not (tmp_path / "zero").exists()
+
+    train(preset, tmp_path / "run", max_steps=5, images=images, verbose=0, log=None)
+    state = (tmp_path / "run" / "run_state.json").read_text()
+    history = (tmp_path / "run" / "history.csv").read_text()
+    said.clear()
+    result = train(None, tmp_path / "run", resume=True, max_steps=5, images=images, verbose=0, log=said.append)
+    assert result.status == "nothing to train" and result.step == 5
+    assert said[-1] == "already at step 5 (target step 5): nothing to train"
+    assert (tmp_path / "run" / "run_state.json").read_text() == state
+    assert (tmp_path / "run" / "history.csv").read_text() == history
+
+
+def test_an_empty_training_set_is_a_clear_error_and_one_image_trains(tmp_path):
+    from gan_lab.data import DatasetError
+    preset = get_preset("fast_unconditional", batch_size=32, width=8, sample_every=10 ** 6, sample_unit="step")
+    with pytest.raises(DatasetError, match="training set is empty"):
+        train(preset, tmp_path / "empty", max_steps=2, images=np.zeros((0, 28, 28), np.uint8), verbose=0, log=None)
+    assert not (tmp_path / "empty" / "preset.json").exists()
+    one = np.full((1, 28, 28), 200, np.uint8)
+    result = train(preset, tmp_path / "one", max_steps=3, images=one, verbose=0, log=None)
+    assert result.step == 3 and result.epoch == 3  # every step is one epoch of the one image
+    assert np.isfinite(result.gan.generate(4)).all()
+
+
+def test_a_unicode_run_folder_trains_resumes_and_samples(tmp_path, mnist_small):
+    from gan_lab.runs import sample
+    run = tmp_path / "läufe 🎨" / "первый"
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, checkpoint_every=2, sample_every=2,
+                        sample_unit="step")
+    train(preset, run, max_steps=2, images=mnist_small[0][:256], verbose=0, log=None)
+    result = train(None, run, resume=True, max_steps=4, images=mnist_small[0][:256], verbose=0, log=None)
+    assert result.step == 4 and (run / "checkpoints" / "ckpt-4.index").exists()
+    assert sample(run, n=3).shape == (3, 28, 28)
+
+
+# --- failures while saving ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("error", [tf.errors.ResourceExhaustedError(None, None, "No space left on device"),
+                                   tf.errors.PermissionDeniedError(None, None, "Read-only file system")])
+def test_disk_full_or_read_only_while_saving_keeps_the_last_checkpoint(tmp_path, mnist_small, monkeypatch, error):
+    """A checkpoint write that fails (simulated: the manager's save raises what TensorFlow raises on a full
+    disk or a read-only folder) stops the run with a clear error; the previous checkpoint stays usable."""
+    from gan_lab.runs import RunError
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, checkpoint_every=3, sample_every=10 ** 6,
+                        sample_unit="step")
+    real_save = tf.train.CheckpointManager.save
+    saves = []
+
+    def failing_save(self, checkpoint_number=None, **kwargs):
+        saves.append(checkpoint_number)
+        if len(saves) > 1:
+            raise error
+        return real_save(self, checkpoint_number=checkpoint_number, **kwargs)
+
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", failing_save)
+    run = tmp_path / "run"
+    with pytest.raises(RunError, match=f"cannot write a checkpoint.*{error.message}.*ckpt-3, is intact"):
+        train(preset, run, max_steps=20, images=mnist_small[0][:256], verbose=0, log=None)
+    assert saves == [3, 6]
+    import json
+    assert json.loads((run / "run_state.json").read_text())["status"] == "interrupted"
+    monkeypatch.setattr(tf.train.CheckpointManager, "save", real_save)
+    result = train(None, run, resume=True, max_steps=8, images=mnist_small[0][:256], verbose=0, log=None)
+    assert result.step == 8
+    assert [int(r["step"]) for r in read_history(run / "history.csv")] == list(range(1, 9))
+
+
+def _signal_while_registering(monkeypatch, signum, at_step):
+    """Send ``signum`` to this process while the checkpoint of ``at_step`` is being registered: its files are
+    written, its entry in checkpoints/checkpoint is not yet."""
+    import os
+    from tensorflow.python.checkpoint import checkpoint_management
+
+    real = checkpoint_management.CheckpointManager._record_state
+    sent = []
+
+    def record_state(self):
+        if not sent and self._latest_checkpoint and self._latest_checkpoint.endswith(f"ckpt-{at_step}"):
+            sent.append(signum)
+            os.kill(os.getpid(), signum)
+        return real(self)
+
+    monkeypatch.setattr(checkpoint_management.CheckpointManager, "_record_state", record_state)
+
+
+def test_sigterm_during_a_checkpoint_write_finishes_it_then_stops_cleanly(tmp_path, mnist_small, monkeypatch):
+    import json
+    import signal
+    _signal_while_registering(monkeypatch, signal.SIGTERM, at_step=4)
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, checkpoint_every=4, sample_every=10 ** 6,
+                        sample_unit="step")
+    run = tmp_path / "run"
+    result = train(preset, run, max_steps=100, images=mnist_small[0][:256], verbose=0, log=None)
+    assert result.status == "interrupted" and result.reason == "received SIGTERM" and result.step == 4
+    state = json.loads((run / "run_state.json").read_text())
+    assert (state["status"], state["step"]) == ("interrupted", 4)
+    assert "ckpt-4" in (run / "checkpoints" / "checkpoint").read_text()
+    assert (run / "generator.keras").exists() and (run / "final_grid.png").exists()
+
+
+def test_a_second_ctrl_c_during_the_final_checkpoint_interrupts_and_the_run_still_resumes(
+        tmp_path, mnist_small, monkeypatch):
+    import json
+    import os
+    import signal
+
+    class CtrlCAtStep(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if self.model.step == 5:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    _signal_while_registering(monkeypatch, signal.SIGINT, at_step=5)  # the final save, after the first Ctrl-C
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, checkpoint_every=2, sample_every=10 ** 6,
+                        sample_unit="step")
+    run = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt, match="second signal"):
+        train(preset, run, max_steps=100, images=mnist_small[0][:256], verbose=0, log=None,
+              callbacks=[CtrlCAtStep()])
+    state = json.loads((run / "run_state.json").read_text())
+    assert state["status"] == "interrupted" and "--resume" in state["reason"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    monkeypatch.undo()
+    result = train(None, run, resume=True, max_steps=7, images=mnist_small[0][:256], verbose=0, log=None)
+    assert result.step == 7
+    assert [int(r["step"]) for r in read_history(run / "history.csv")] == list(range(1, 8))

@@ -10,8 +10,9 @@ from gan_lab import models
 from gan_lab.cli import main
 from gan_lab.losses import gradient_penalty
 from gan_lab.presets import get_preset
-from gan_lab.runs import build_gan, sample, train
-from gan_lab.train import GAN
+from gan_lab.gan import GAN, build_gan
+from gan_lab.runs import sample
+from gan_lab.train import train
 
 
 def test_gradient_penalty_matches_a_finite_difference_reference():
@@ -51,12 +52,12 @@ def test_gradient_penalty_matches_a_finite_difference_reference():
 
 
 def test_conditional_generator_depends_on_the_label():
-    g = models.cgan_generator(noise_dim=8)
+    g = models.small_conditional_generator(noise_dim=8)
     z = tf.constant(np.random.default_rng(0).uniform(-1, 1, (4, 8)), tf.float32)
     a = g([z, tf.constant([[1]] * 4)]).numpy()
     b = g([z, tf.constant([[2]] * 4)]).numpy()
     assert a.shape == (4, 28, 28, 1) and np.abs(a - b).max() > 0
-    for d in (models.cgan_discriminator(), models.cgan_projection_discriminator()):
+    for d in (models.small_conditional_discriminator(), models.small_projection_discriminator()):
         out = d([tf.constant(a), tf.constant([[1]] * 4)])
         assert out.shape == (4, 1)
 
@@ -75,7 +76,7 @@ def test_cgan_run_samples_by_label_and_grids_have_a_row_per_class(tmp_path, mnis
 
 
 def test_spectral_norm_bounds_the_largest_singular_value():
-    d = models.with_spectral_norm(models.fast_discriminator(width=8), power_iterations=1)
+    d = models.with_spectral_norm(models.small_discriminator(width=8), power_iterations=1)
     x = tf.random.uniform((8, 28, 28, 1))
     for _ in range(30):  # power iteration converges across training-mode calls
         d(x, training=True)
@@ -89,7 +90,7 @@ def test_spectral_norm_bounds_the_largest_singular_value():
 
 def test_ema_weights_follow_the_formula(mnist_small):
     keras.utils.set_random_seed(0)
-    gan = GAN(models.fast_generator(noise_dim=8, width=8), models.fast_discriminator(width=8), seed=0,
+    gan = GAN(models.small_generator(noise_dim=8, width=8), models.small_discriminator(width=8), seed=0,
               ema_decay=0.999)
     gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
     before = [w.numpy().copy() for w in gan.generator.weights]

@@ -1,0 +1,334 @@
+"""The GAN itself: one update as a ``tf.function``, the ``GAN`` Keras model, and a plain ``run_a_gan`` loop.
+
+Two ways to train the same update:
+
+- :func:`make_train_step` returns a ``tf.function`` you call from a Python loop (what :func:`run_a_gan` and
+  the first notebook do): ``losses = step(real_batch)``.
+- :class:`GAN` is a ``keras.Model`` whose ``train_step`` performs that update, so ``gan.fit(dataset)`` works
+  with Keras's progress bar, history and callbacks (what the CLI and :func:`gan_lab.train.train` do).
+
+One update = ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator
+step. Noise is uniform in [-1, 1] and sized from the real batch, so a last partial batch trains fine.
+"""
+from __future__ import annotations
+
+import functools
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from gan_lab.data import to_unit_range
+from gan_lab.distribute import loggable
+from gan_lab.losses import get_loss, gradient_penalty
+from gan_lab.models import build_pair
+from gan_lab.plots import show_images
+from gan_lab.presets import resolve_precision
+from gan_lab.sampling import generate, is_conditional, noise_dim_of, uniform_noise
+
+
+def _as_images_for(model, x):
+    """Reshape a batch to the input shape ``model`` expects ((N, 784) or (N, 28, 28, 1))."""
+    shape = model.inputs[0].shape[1:]
+    return tf.reshape(x, [-1, *shape])
+
+
+def resolve_losses(loss="bce", label_smoothing: float = 0.0, flip_prob: float = 0.0):
+    """``(d_loss_fn, g_loss_fn)`` from a loss name (or a pair of functions), with the label tricks bound."""
+    if isinstance(loss, str):
+        d_fn, g_fn = get_loss(loss)
+        if label_smoothing or flip_prob:
+            if loss not in ("bce", "minimax"):
+                raise ValueError(f"label_smoothing and flip_prob apply to the bce/minimax losses, not {loss!r}")
+            d_fn = functools.partial(d_fn, label_smoothing=label_smoothing, flip_prob=flip_prob)
+        return d_fn, g_fn
+    d_fn, g_fn = loss
+    return d_fn, g_fn
+
+
+def replica_id():
+    """This replica's index in its sync group (0 outside a tf.distribute strategy)."""
+    ctx = tf.distribute.get_replica_context()
+    if ctx is None:
+        return tf.constant(0, tf.int64)
+    return tf.cast(ctx.replica_id_in_sync_group, tf.int64)
+
+
+class StepSeeds:
+    """Stateless seeds for every random draw of a train step: noise, fake labels, the gradient penalty's α and
+    label flips are each a pure function of (seed, global step, k-th draw of the update, what is drawn,
+    replica id).
+
+    The global step is saved in every checkpoint, so a resumed run draws exactly what the uninterrupted run
+    would have drawn, and under ``tf.distribute`` every replica draws its own numbers without synchronizing
+    any random-generator state. (No stateful ``tf.random`` op and no global seed is used in a train step.)
+    """
+
+    NOISE, LABELS, GP_ALPHA, FLIPS = 0, 7919, 104729, 15485863  # one stream per kind of draw
+
+    def __init__(self, seed: int, step_variable, d_steps: int):
+        self.seed, self.step_variable, self.d_steps = int(seed), step_variable, int(d_steps)
+
+    def __call__(self, k: int, stream: int):
+        """The seed pair of draw ``k`` (0 .. d_steps) of this update for ``stream``."""
+        counter = tf.cast(self.step_variable, tf.int64) * (self.d_steps + 1) + k
+        return tf.stack([tf.constant(self.seed + stream, tf.int64) + 1_000_003 * replica_id(), counter])
+
+    def noise(self, batch, k: int, noise_dim: int):
+        """(batch, noise_dim) uniform in [-1, 1]."""
+        return tf.random.stateless_uniform((batch, noise_dim), seed=self(k, self.NOISE), minval=-1.0, maxval=1.0)
+
+    def labels(self, batch, k: int, num_classes: int):
+        """(batch, 1) int32 classes, uniform: the labels of a conditional generator's fakes."""
+        return tf.random.stateless_uniform((batch, 1), seed=self(k, self.LABELS), minval=0, maxval=num_classes,
+                                           dtype=tf.int32)
+
+
+def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds: StepSeeds,
+               noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
+               flip_labels: bool = False):
+    """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
+
+    ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
+    random number comes from ``seeds`` (:class:`StepSeeds`).
+    Conditional GANs: pass the real ``labels``; fakes get uniform random labels, the generator is called on
+    ``[noise, labels]`` and the discriminator on ``[images, labels]``.
+    WGAN-GP: ``gp_weight`` (λ) adds λ·:func:`gan_lab.losses.gradient_penalty` to the critic's loss.
+    ``flip_labels``: ``d_loss_fn`` flips targets at random and takes a ``seed=`` (see :func:`resolve_losses`).
+
+    Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
+    real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits).
+
+    Under a ``tf.distribute`` strategy each replica computes the losses on its share of the global batch;
+    gradients are summed across replicas by the optimizer, so each replica's loss is divided by the number of
+    replicas: the update equals the single-device update on the global batch (same as
+    ``tf.nn.compute_average_loss``). Reported losses are the unscaled per-replica values (Keras averages them).
+    """
+    real = _as_images_for(discriminator, real)
+    batch = tf.shape(real)[0]
+    f32 = lambda t: tf.cast(t, tf.float32)  # mixed precision: losses are computed in float32
+    replicas = tf.distribute.get_strategy().num_replicas_in_sync
+    conditional = labels is not None
+    if conditional:
+        labels = tf.reshape(tf.cast(labels, tf.int32), [-1, 1])
+
+    def fake_batch(k):
+        fake_labels = seeds.labels(batch, k, num_classes) if conditional else None
+        noise = seeds.noise(batch, k, noise_dim)
+        images = generator([noise, fake_labels] if conditional else noise, training=True)
+        return _as_images_for(discriminator, images), fake_labels
+
+    def D(x, y):
+        return f32(discriminator([x, y] if conditional else x, training=True))
+
+    for k in range(d_steps):
+        with tf.GradientTape() as tape:
+            fake, fake_labels = fake_batch(k)
+            real_out = D(real, labels)
+            fake_out = D(fake, fake_labels)
+            d_loss = d_loss_fn(real_out, fake_out, **({"seed": seeds(k, seeds.FLIPS)} if flip_labels else {}))
+            if gp_weight:
+                d_loss = d_loss + gp_weight * gradient_penalty(lambda x: D(x, labels), real,
+                                                               tf.cast(fake, real.dtype),
+                                                               seed=seeds(k, seeds.GP_ALPHA))
+            scaled = d_loss / replicas if replicas > 1 else d_loss
+        d_vars = discriminator.trainable_variables
+        d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
+    with tf.GradientTape() as tape:
+        fake, fake_labels = fake_batch(d_steps)
+        g_loss = g_loss_fn(D(fake, fake_labels))
+        scaled = g_loss / replicas if replicas > 1 else g_loss
+    g_vars = generator.trainable_variables
+    g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
+    return {"d_loss": d_loss, "g_loss": g_loss,
+            "real_score": tf.reduce_mean(real_out), "fake_score": tf.reduce_mean(fake_out)}
+
+
+def _resolve_seed(seed):
+    return int(np.random.randint(0, 2 ** 31 - 1)) if seed is None else int(seed)
+
+
+def make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss="bce", noise_dim=None,
+                    d_steps: int = 1, seed=None, label_smoothing: float = 0.0, flip_prob: float = 0.0):
+    """A ``tf.function`` ``step(real_batch) -> {"d_loss", "g_loss", ...}`` for a plain Python loop.
+
+    ``loss`` is a name from :data:`gan_lab.losses.LOSSES` or a ``(d_loss_fn, g_loss_fn)`` pair (for example
+    a learner's own functions). ``seed`` makes the noise sequence reproducible.
+    """
+    d_loss_fn, g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
+    noise_dim = noise_dim or noise_dim_of(generator)
+    for opt, model in ((d_optimizer, discriminator), (g_optimizer, generator)):
+        if not opt.built:
+            opt.build(model.trainable_variables)
+    seeds = StepSeeds(_resolve_seed(seed), g_optimizer.iterations, d_steps)
+
+    @tf.function
+    def step(real):
+        return gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds,
+                          noise_dim, d_steps, flip_labels=flip_prob > 0)
+
+    return step
+
+
+class GAN(keras.Model):
+    """A generator and a discriminator trained together with ``fit()``.
+
+    Example::
+
+        gan = GAN(dc_generator(96), dc_discriminator(), seed=0)
+        gan.compile(d_optimizer=keras.optimizers.Adam(1e-3, 0.5), g_optimizer=keras.optimizers.Adam(1e-3, 0.5),
+                    loss="bce")
+        gan.fit(make_dataset(images), epochs=5)
+        images = gan.generate(16)            # (16, 28, 28) in the generator's range
+
+    The global step is ``gan.g_optimizer.iterations`` (one per generator update); it is saved in checkpoints,
+    and every random draw of a train step is a function of it (:class:`StepSeeds`), so a resumed run is the
+    run it would have been.
+
+    With ``ema_decay`` (e.g. 0.999) the model also keeps ``gan.ema_generator``, an exponential moving average
+    of the generator's weights (Yazıcı et al. 2019), updated after every generator step with the warm-up
+    ``decay_t = min(ema_decay, (1 + t) / (10 + t))``. :attr:`sampler` is the EMA generator when enabled: use it
+    for pictures and evaluation.
+    """
+
+    def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
+                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, **kwargs):
+        super().__init__(**kwargs)
+        self.generator = generator
+        self.discriminator = discriminator
+        self.conditional = is_conditional(generator)
+        self.num_classes = int(num_classes)
+        self.gp_weight = float(gp_weight)
+        self.noise_dim = int(noise_dim or noise_dim_of(generator))
+        self.d_steps = int(d_steps)
+        self.seed = _resolve_seed(seed)
+        self.seed_generator = keras.random.SeedGenerator(self.seed)  # for generate(); training noise is stateless
+        self.ema_decay = float(ema_decay)
+        self.ema_generator = None
+        if self.ema_decay:
+            self.ema_generator = keras.models.clone_model(generator)
+            self.ema_generator.set_weights(generator.get_weights())
+            self.ema_generator.trainable = False
+        self.built = True  # the sub-models are built; Keras must not trace call() on a data batch
+
+    @property
+    def sampler(self):
+        """The generator to sample from: the EMA copy when ``ema_decay`` is set, else the generator."""
+        return self.ema_generator if self.ema_generator is not None else self.generator
+
+    def _update_ema(self):
+        t = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + t) / (10.0 + t))
+        for ema_w, w in zip(self.ema_generator.weights, self.generator.weights):
+            ema_w.assign(decay * ema_w + (1.0 - decay) * tf.cast(w, ema_w.dtype))
+
+    def compile(self, d_optimizer, g_optimizer, loss="bce", label_smoothing: float = 0.0, flip_prob: float = 0.0,
+                **kwargs):
+        super().compile(**kwargs)
+        self.d_optimizer = d_optimizer
+        self.g_optimizer = g_optimizer
+        self.d_loss_fn, self.g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
+        self.flip_labels = flip_prob > 0
+        # Build the optimizers now so checkpoints can be restored before the first step.
+        d_optimizer.build(self.discriminator.trainable_variables)
+        g_optimizer.build(self.generator.trainable_variables)
+        self.seeds = StepSeeds(self.seed, g_optimizer.iterations, self.d_steps)
+
+    def _maybe_symbolic_build(self, *args, **kwargs):
+        # Overrides a private hook of Keras's TensorFlow trainer (keras/src/backend/tensorflow/trainer.py), which
+        # fit() calls before training when the model was built under a tf.distribute strategy: it takes a data
+        # batch and all-reduces it to trace call(), which fails for (images, labels) batches under
+        # MultiWorkerMirroredStrategy ("Attempt to convert a value (PerReplica...)"). The generator and the
+        # discriminator are built at construction, so there is nothing to build. tests/test_distribute.py fails
+        # if Keras renames the hook (signature test) or if a conditional multi-worker run breaks.
+        return
+
+    @property
+    def step(self) -> int:
+        """Generator updates done so far (the global step)."""
+        return int(self.g_optimizer.iterations.numpy())
+
+    def sample_noise(self, n):
+        return keras.random.uniform((n, self.noise_dim), minval=-1.0, maxval=1.0, seed=self.seed_generator)
+
+    def call(self, noise, training=False):
+        return self.generator(noise, training=training)
+
+    def train_step(self, data):
+        real, labels = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
+        if self.conditional and labels is None:
+            raise ValueError("a conditional GAN trains on (images, labels) batches: build the dataset with "
+                             "make_dataset(images, labels=labels)")
+        out = gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
+                         self.d_loss_fn, self.g_loss_fn, real, self.seeds, self.noise_dim, self.d_steps,
+                         labels=labels if self.conditional else None, num_classes=self.num_classes,
+                         gp_weight=self.gp_weight, flip_labels=self.flip_labels)
+        if self.ema_generator is not None:
+            self._update_ema()
+        return loggable(out)
+
+    def generate(self, n: int, noise=None, labels=None) -> np.ndarray:
+        """``n`` images in the generator's output range from :attr:`sampler` (``noise`` overrides the random
+        draw; ``labels`` picks classes for a conditional GAN, default ``i % 10``)."""
+        return generate(self.sampler, self.sample_noise(n) if noise is None else noise, labels)
+
+
+def run_a_gan(generator, discriminator, dataset, d_optimizer=None, g_optimizer=None, loss="bce", num_epochs=10,
+              show_every=250, print_every=50, noise_dim=None, seed=0, d_steps=1, output="tanh", show=None,
+              max_steps=None):
+    """Train with a plain Python loop over a ``tf.function`` step, as in CS231n's notebook.
+
+    Every ``show_every`` iterations a grid of 16 samples is drawn (``show(images, step)`` if given, else a
+    matplotlib figure inline) and every ``print_every`` the losses are printed. Returns the history as a dict
+    of lists: ``step``, ``d_loss``, ``g_loss``. Optimizers default to Adam(1e-3, β1 0.5) as in CS231n.
+    """
+    d_optimizer = d_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
+    g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
+    noise_dim = noise_dim or noise_dim_of(generator)
+    step_fn = make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss=loss, noise_dim=noise_dim,
+                              d_steps=d_steps, seed=seed)
+    fixed_noise = uniform_noise(16, noise_dim, seed)
+    if show is None:
+        def show(images, step):
+            import matplotlib.pyplot as plt  # pyplot only when a figure is shown: it picks a GUI backend
+            show_images(images, title=f"step {step}", size=3)
+            plt.show()
+    history = {"step": [], "d_loss": [], "g_loss": []}
+    it = 0
+    for epoch in range(num_epochs):
+        for real in dataset:
+            real = real[0] if isinstance(real, (tuple, list)) else real
+            out = step_fn(real)
+            d_loss, g_loss = float(out["d_loss"]), float(out["g_loss"])
+            history["step"].append(it)
+            history["d_loss"].append(d_loss)
+            history["g_loss"].append(g_loss)
+            if show_every and it % show_every == 0:
+                show(to_unit_range(generate(generator, fixed_noise), output), it)
+            if print_every and it % print_every == 0:
+                print(f"epoch {epoch} iter {it}: D {d_loss:.4f}  G {g_loss:.4f}")
+            it += 1
+            if max_steps is not None and it >= max_steps:
+                return history
+    return history
+
+
+def build_gan(preset) -> GAN:
+    """The compiled :class:`GAN` of a :class:`gan_lab.presets.Preset`: its architecture at its precision,
+    Adam optimizers with its learning rates and betas, its loss and label tricks. Weights are initialized
+    from ``preset.seed``."""
+    keras.utils.set_random_seed(preset.seed)
+    previous_policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(resolve_precision(preset.precision))
+    try:
+        generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm,
+                                              preset.width)
+        gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
+                  ema_decay=preset.ema_decay, gp_weight=preset.gp_weight)
+    finally:
+        keras.config.set_dtype_policy(previous_policy)
+    gan.compile(
+        d_optimizer=keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1, beta_2=preset.d_beta2),
+        g_optimizer=keras.optimizers.Adam(preset.g_lr, beta_1=preset.g_beta1, beta_2=preset.g_beta2),
+        loss=preset.loss, label_smoothing=preset.label_smoothing, flip_prob=preset.flip_prob)
+    return gan
