@@ -84,9 +84,9 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
                 log(f"already at step {gan.step} (target step {target}): nothing to train"
                     + ("" if resume else "; no run folder written"))
             return RunResult(run.folder, gan.step, gan.step // per_epoch, float(seconds.numpy()), "nothing to train")
-        if not resume:
-            if distribute.is_chief(strategy):
-                run.check_writable()
+        if not resume and distribute.is_chief(strategy):
+            run.check_writable()
+        if not resume or epochs is not None:  # a resume may raise the epochs: later resumes keep them
             local.write_preset(preset)
         manager = local.checkpoint_manager(checkpoint, preset.keep_checkpoints)
 

@@ -168,21 +168,29 @@ def test_flip_prob_one_swaps_targets():
     assert got == pytest.approx(expected, rel=1e-14)
 
 
-def test_flip_prob_flips_the_given_fraction_and_seed_is_deterministic():
-    n, p, a = 20000, 0.3, 2.0
-    real = np.full(n, a)
-    fake = np.full(n, -50.0)  # BCE(-50, 0) ~ 0 and BCE(-50, 1) = 50: the fake term counts flips
-    loss = val(losses.discriminator_loss(real, fake, flip_prob=p, seed=123))
-    # real term = (1 - q) * softplus(-a) + q * softplus(a) for a realised flip fraction q
-    again = val(losses.discriminator_loss(real, fake, flip_prob=p, seed=123))
-    other = val(losses.discriminator_loss(real, fake, flip_prob=p, seed=124))
-    assert loss == again and loss != other
-    q_fake = val(losses.discriminator_loss(np.full(1, 60.0), fake, flip_prob=p, seed=123)) / 50.0
-    assert abs(q_fake - p) < 0.02
-    real_term = loss - q_fake * 50.0 - softplus(-50.0) * (1 - q_fake)
-    q_real = (real_term - softplus(-a)) / (softplus(a) - softplus(-a))
-    assert abs(q_real - p) < 0.02
-    unseeded = [val(losses.discriminator_loss(real, fake, flip_prob=p)) for _ in range(2)]
+@pytest.mark.parametrize("seed", [0, 1, 123, 2 ** 31 - 1, tf.constant([5, 77], tf.int64)])
+def test_flip_prob_flips_exactly_the_mask_of_its_seed(seed):
+    """For every seed (an int, or the stateless pair the train step passes): the loss is the BCE formula with
+    targets flipped where the seed's mask says, the mask flips about p of the targets (within 6 standard
+    deviations), and the same seed gives the same loss."""
+    n, p = 20000, 0.3
+    rng = np.random.default_rng(0)
+    real, fake = rng.normal(0, 3, n), rng.normal(0, 3, n)
+    loss = val(losses.discriminator_loss(real, fake, flip_prob=p, seed=seed))
+    assert loss == val(losses.discriminator_loss(real, fake, flip_prob=p, seed=seed))
+    flip_real = np.asarray(losses._flip_mask(tf.constant(real), p, seed, 0))
+    flip_fake = np.asarray(losses._flip_mask(tf.constant(fake), p, seed, 1))
+    real_targets, fake_targets = np.where(flip_real, 0.0, 1.0), np.where(flip_fake, 1.0, 0.0)
+    bce = lambda logits, t: np.logaddexp(0.0, logits) - t * logits  # noqa: E731
+    assert loss == pytest.approx(bce(real, real_targets).mean() + bce(fake, fake_targets).mean(), rel=1e-12)
+    for mask in (flip_real, flip_fake):
+        assert abs(mask.mean() - p) < 6 * np.sqrt(p * (1 - p) / n)
+    assert not np.array_equal(flip_real, flip_fake)  # the real and fake batches get their own flips
+
+
+def test_flip_prob_without_a_seed_draws_fresh_flips():
+    real, fake = np.full(1000, 2.0), np.full(1000, -2.0)
+    unseeded = [val(losses.discriminator_loss(real, fake, flip_prob=0.3)) for _ in range(2)]
     assert unseeded[0] != unseeded[1]
 
 
