@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import tensorflow as tf

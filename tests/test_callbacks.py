@@ -5,9 +5,9 @@ import signal
 import pytest
 import tensorflow as tf
 
-from gan_lab.callbacks import (DivergenceGuard, HistoryCSV, HistoryError, PeriodicCheckpoint, StopOnSignal,
+from gan_lab.callbacks import (CheckpointWriteError, DivergenceGuard, HistoryCSV, HistoryError, PeriodicCheckpoint, StopOnSignal,
                                TrainingBudget, read_history)
-from gan_lab.losses import LOSSES
+from gan_lab.losses import DISCRIMINATOR_WON_BELOW, LOSSES
 
 
 class FakeModel:
@@ -70,7 +70,6 @@ def test_wgan_critic_loss_is_negative_by_design_and_never_stops_a_run():
 
 
 def test_every_registered_loss_has_a_divergence_rule():
-    from gan_lab.losses import DISCRIMINATOR_WON_BELOW
     assert set(DISCRIMINATOR_WON_BELOW) == set(LOSSES)
 
 
@@ -135,7 +134,6 @@ def test_a_vetoed_save_writes_nothing():
 @pytest.mark.parametrize("failure", [OSError(28, "No space left on device"),
                                      tf.errors.ResourceExhaustedError(None, None, "No space left on device")])
 def test_a_failed_checkpoint_write_says_the_previous_one_is_intact(failure):
-    from gan_lab.callbacks import CheckpointWriteError
     saver = _attach(PeriodicCheckpoint(FakeManager(fail=failure), every_steps=1, every_seconds=None))
     saver.model.advance(11)
     with pytest.raises(CheckpointWriteError, match="No space left.*ckpt-10, is intact.*--resume"):

@@ -12,6 +12,8 @@ from PIL import Image
 
 from gan_lab.callbacks import read_history
 from gan_lab.cli import main
+from gan_lab.presets import get_preset
+from gan_lab.train import train
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -289,3 +291,15 @@ def test_nan_run_stops_restores_last_good_checkpoint_and_exits_3(tmp_path, capsy
     # the outputs come from the last good weights: samples are finite
     assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "s.npy")]) == 0
     assert np.isfinite(np.load(tmp_path / "s.npy")).all()
+
+
+def test_evaluate_conditional_run_reports_label_accuracy(tmp_path, mnist_small, capsys):
+    run = tmp_path / "run"
+    train(get_preset("cgan", batch_size=32), run, max_steps=2, images=mnist_small, verbose=0, log=None)
+    assert main(["evaluate", str(run), "--n", "500"]) == 0
+    out = capsys.readouterr().out
+    assert "conditional accuracy" in out
+    payload = json.loads((run / "metrics.json").read_text())
+    acc = payload["conditional_accuracy"]
+    assert len(acc["per_class"]) == 10 and 0.0 <= acc["accuracy"] <= 1.0
+    assert payload["result"]["modes"] >= 0

@@ -1,73 +1,24 @@
+"""train(): a preset into a run folder: every preset, budgets on an injected clock, full batches, bf16,
+exact resume, mid-epoch resume, nothing to train, tiny data sets, unicode folders, failures while saving."""
+import json
+import os
+import signal
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from PIL import Image
+from tensorflow.python.checkpoint import checkpoint_management
+from tensorflow.python.summary.summary_iterator import summary_iterator
 
-from gan_lab import models
 from gan_lab.callbacks import read_history
-from gan_lab.data import make_dataset, to_unit_range
+from gan_lab.cli import main
+from gan_lab.data import DatasetError, to_unit_range
+from gan_lab.gan import build_gan
 from gan_lab.presets import PRESETS, get_preset
-from gan_lab.gan import GAN, build_gan, make_train_step, run_a_gan
+from gan_lab.runs import RunError, sample
 from gan_lab.train import train
-
-
-def _first_step_losses(seed, batch):
-    keras.utils.set_random_seed(seed)
-    g, d = models.dense_generator(noise_dim=16), models.dense_discriminator()
-    step = make_train_step(g, d, keras.optimizers.Adam(1e-3, 0.5), keras.optimizers.Adam(1e-3, 0.5), seed=seed)
-    out = step(batch)
-    return float(out["d_loss"]), float(out["g_loss"])
-
-
-def test_same_seed_gives_same_first_step_losses(mnist_small):
-    batch = next(iter(make_dataset(mnist_small[0], 64, seed=0, flatten=True)))
-    a, b, c = _first_step_losses(7, batch), _first_step_losses(7, batch), _first_step_losses(8, batch)
-    assert a == b
-    assert a != c
-
-
-def test_same_seed_gives_same_first_step_losses_through_fit(mnist_small):
-    preset = get_preset("cs231n_dense", noise_dim=16, batch_size=64)
-    ds = make_dataset(mnist_small[0][:64], 64, seed=0)
-    runs = []
-    for _ in range(2):
-        gan = build_gan(preset)
-        hist = gan.fit(ds, epochs=1, verbose=0)
-        runs.append((hist.history["d_loss"][0], hist.history["g_loss"][0]))
-    assert runs[0] == runs[1]
-
-
-def test_last_partial_batch_trains_and_counts_steps(mnist_small):
-    keras.utils.set_random_seed(0)
-    gan = GAN(models.dc_generator(noise_dim=8), models.dc_discriminator(), seed=0)
-    gan.compile(keras.optimizers.Adam(1e-3, 0.5), keras.optimizers.Adam(1e-3, 0.5), loss="lsgan")
-    ds = make_dataset(mnist_small[0][:130], batch_size=128, seed=0)  # batches of 128 and 2
-    gan.fit(ds, epochs=2, verbose=0)
-    assert gan.step == 4
-    assert gan.generate(5).shape == (5, 28, 28)
-
-
-def test_d_steps_and_label_tricks_run(mnist_small):
-    keras.utils.set_random_seed(0)
-    g, d = models.dense_generator(noise_dim=8), models.dense_discriminator()
-    d_opt, g_opt = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
-    step = make_train_step(g, d, d_opt, g_opt, d_steps=3, label_smoothing=0.1, flip_prob=0.05, seed=0)
-    out = step(next(iter(make_dataset(mnist_small[0], 32, flatten=True))))
-    assert int(d_opt.iterations.numpy()) == 3 and int(g_opt.iterations.numpy()) == 1
-    assert np.isfinite(float(out["d_loss"]))
-    with pytest.raises(ValueError, match="label_smoothing"):
-        make_train_step(g, d, d_opt, g_opt, loss="lsgan", label_smoothing=0.1)
-
-
-def test_run_a_gan_loop_shows_grids_and_records_history(mnist_small):
-    keras.utils.set_random_seed(0)
-    shown = []
-    hist = run_a_gan(models.dense_generator(noise_dim=16), models.dense_discriminator(),
-                     make_dataset(mnist_small[0][:640], 64, flatten=True), num_epochs=2, show_every=8,
-                     print_every=0, show=lambda imgs, step: shown.append((step, imgs.shape, imgs.min(), imgs.max())))
-    assert hist["step"] == list(range(20))
-    assert [s[0] for s in shown] == [0, 8, 16]
-    assert all(s[1] == (16, 28, 28) and s[2] >= 0 and s[3] <= 1 for s in shown)
 
 
 def test_short_real_mnist_run_learns(tmp_path, mnist_train):
@@ -161,7 +112,6 @@ def test_train_uses_full_batches_only(tmp_path, mnist_small):
 
 
 def test_bf16_mixed_precision_trains_with_float32_weights(tmp_path, mnist_small):
-    import json
     preset = get_preset("fast", precision="mixed_bfloat16", width=16, batch_size=32, sample_every=10 ** 6,
                         sample_unit="step")
     result = train(preset, tmp_path / "run", max_steps=4, images=mnist_small, verbose=0, log=None)
@@ -173,12 +123,12 @@ def test_bf16_mixed_precision_trains_with_float32_weights(tmp_path, mnist_small)
     assert all(np.isfinite(float(r["d_loss"])) and np.isfinite(float(r["g_loss"])) for r in rows)
     state = json.loads((tmp_path / "run" / "run_state.json").read_text())
     assert state["precision"] == "mixed_bfloat16"
-    from gan_lab.runs import sample
     images = sample(tmp_path / "run", n=10, label=3)
     assert images.dtype == np.float32 and images.shape == (10, 28, 28) and 0 <= images.min() <= images.max() <= 1
 
 
 # --- exact resume ---------------------------------------------------------------------------------------------
+
 
 def _weights(model):
     return [w.numpy() for w in model.weights]
@@ -247,7 +197,6 @@ def test_nothing_to_train_is_said_and_changes_nothing(tmp_path, mnist_small):
 
 
 def test_an_empty_training_set_is_a_clear_error_and_one_image_trains(tmp_path):
-    from gan_lab.data import DatasetError
     preset = get_preset("fast_unconditional", batch_size=32, width=8, sample_every=10 ** 6, sample_unit="step")
     with pytest.raises(DatasetError, match="training set is empty"):
         train(preset, tmp_path / "empty", max_steps=2, images=np.zeros((0, 28, 28), np.uint8), verbose=0, log=None)
@@ -259,7 +208,6 @@ def test_an_empty_training_set_is_a_clear_error_and_one_image_trains(tmp_path):
 
 
 def test_a_unicode_run_folder_trains_resumes_and_samples(tmp_path, mnist_small):
-    from gan_lab.runs import sample
     run = tmp_path / "läufe 🎨" / "первый"
     preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, checkpoint_every=2, sample_every=2,
                         sample_unit="step")
@@ -271,12 +219,12 @@ def test_a_unicode_run_folder_trains_resumes_and_samples(tmp_path, mnist_small):
 
 # --- failures while saving ---------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("error", [tf.errors.ResourceExhaustedError(None, None, "No space left on device"),
                                    tf.errors.PermissionDeniedError(None, None, "Read-only file system")])
 def test_disk_full_or_read_only_while_saving_keeps_the_last_checkpoint(tmp_path, mnist_small, monkeypatch, error):
     """A checkpoint write that fails (simulated: the manager's save raises what TensorFlow raises on a full
     disk or a read-only folder) stops the run with a clear error; the previous checkpoint stays usable."""
-    from gan_lab.runs import RunError
     preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, checkpoint_every=3, sample_every=10 ** 6,
                         sample_unit="step")
     real_save = tf.train.CheckpointManager.save
@@ -293,7 +241,6 @@ def test_disk_full_or_read_only_while_saving_keeps_the_last_checkpoint(tmp_path,
     with pytest.raises(RunError, match=f"cannot write a checkpoint.*{error.message}.*ckpt-3, is intact"):
         train(preset, run, max_steps=20, images=mnist_small[0][:256], verbose=0, log=None)
     assert saves == [3, 6]
-    import json
     assert json.loads((run / "run_state.json").read_text())["status"] == "interrupted"
     monkeypatch.setattr(tf.train.CheckpointManager, "save", real_save)
     result = train(None, run, resume=True, max_steps=8, images=mnist_small[0][:256], verbose=0, log=None)
@@ -304,8 +251,6 @@ def test_disk_full_or_read_only_while_saving_keeps_the_last_checkpoint(tmp_path,
 def _signal_while_registering(monkeypatch, signum, at_step):
     """Send ``signum`` to this process while the checkpoint of ``at_step`` is being registered: its files are
     written, its entry in checkpoints/checkpoint is not yet."""
-    import os
-    from tensorflow.python.checkpoint import checkpoint_management
 
     real = checkpoint_management.CheckpointManager._record_state
     sent = []
@@ -320,8 +265,6 @@ def _signal_while_registering(monkeypatch, signum, at_step):
 
 
 def test_sigterm_during_a_checkpoint_write_finishes_it_then_stops_cleanly(tmp_path, mnist_small, monkeypatch):
-    import json
-    import signal
     _signal_while_registering(monkeypatch, signal.SIGTERM, at_step=4)
     preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, checkpoint_every=4, sample_every=10 ** 6,
                         sample_unit="step")
@@ -336,9 +279,6 @@ def test_sigterm_during_a_checkpoint_write_finishes_it_then_stops_cleanly(tmp_pa
 
 def test_a_second_ctrl_c_during_the_final_checkpoint_interrupts_and_the_run_still_resumes(
         tmp_path, mnist_small, monkeypatch):
-    import json
-    import os
-    import signal
 
     class CtrlCAtStep(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -359,3 +299,35 @@ def test_a_second_ctrl_c_during_the_final_checkpoint_interrupts_and_the_run_stil
     result = train(None, run, resume=True, max_steps=7, images=mnist_small[0][:256], verbose=0, log=None)
     assert result.step == 7
     assert [int(r["step"]) for r in read_history(run / "history.csv")] == list(range(1, 8))
+
+
+@pytest.mark.parametrize("name", ["wgan_gp", "hinge"])
+def test_wgan_gp_and_hinge_presets_train(tmp_path, name, mnist_small):
+    preset = get_preset(name, batch_size=16)
+    result = train(preset, tmp_path / name, max_steps=3, images=mnist_small[0][:128], verbose=0, log=None)
+    assert result.step == 3
+    assert int(result.gan.d_optimizer.iterations.numpy()) == 3 * preset.d_steps
+    assert json.loads((tmp_path / name / "preset.json").read_text())["loss"] == preset.loss
+
+
+def test_tensorboard_logs_losses_and_grids(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    train(get_preset("fast_unconditional", batch_size=32, sample_every=5), run, max_steps=10, images=mnist_small[0][:512],
+          verbose=0, log=None, tensorboard=True)
+    tags = set()
+    for event_file in (run / "tensorboard").glob("events.out.tfevents.*"):
+        for event in summary_iterator(str(event_file)):
+            tags |= {v.tag for v in event.summary.value}
+    assert {"d_loss", "g_loss", "samples"} <= tags
+
+
+def test_cgan_run_samples_by_label_and_grids_have_a_row_per_class(tmp_path, mnist_small):
+    run = tmp_path / "run"
+    result = train(get_preset("cgan", batch_size=32), run, max_steps=4, images=mnist_small, verbose=0, log=None)
+    assert result.step == 4
+    x3 = sample(run, n=6, seed=0, label=3)
+    x4 = sample(run, n=6, seed=0, label=4)
+    assert x3.shape == (6, 28, 28) and not np.array_equal(x3, x4)
+    grid = Image.open(run / "generated_samples" / "step_000000.png")
+    assert grid.size[1] / grid.size[0] == pytest.approx(10 / 8, rel=0.05)  # 10 rows (classes) × 8 columns
+    assert main(["sample", str(run), "--label", "12", "--out", str(tmp_path / "x.npy")]) == 2

@@ -1,0 +1,81 @@
+"""The GAN: one update (noise, label tricks, d_steps), the Keras model with fit(), EMA, and the plain loop."""
+import keras
+import numpy as np
+import pytest
+
+from gan_lab import models
+from gan_lab.data import make_dataset
+from gan_lab.gan import GAN, build_gan, make_train_step, run_a_gan
+from gan_lab.presets import get_preset
+
+
+def _first_step_losses(seed, batch):
+    keras.utils.set_random_seed(seed)
+    g, d = models.dense_generator(noise_dim=16), models.dense_discriminator()
+    step = make_train_step(g, d, keras.optimizers.Adam(1e-3, 0.5), keras.optimizers.Adam(1e-3, 0.5), seed=seed)
+    out = step(batch)
+    return float(out["d_loss"]), float(out["g_loss"])
+
+
+def test_same_seed_gives_same_first_step_losses(mnist_small):
+    batch = next(iter(make_dataset(mnist_small[0], 64, seed=0, flatten=True)))
+    a, b, c = _first_step_losses(7, batch), _first_step_losses(7, batch), _first_step_losses(8, batch)
+    assert a == b
+    assert a != c
+
+
+def test_same_seed_gives_same_first_step_losses_through_fit(mnist_small):
+    preset = get_preset("cs231n_dense", noise_dim=16, batch_size=64)
+    ds = make_dataset(mnist_small[0][:64], 64, seed=0)
+    runs = []
+    for _ in range(2):
+        gan = build_gan(preset)
+        hist = gan.fit(ds, epochs=1, verbose=0)
+        runs.append((hist.history["d_loss"][0], hist.history["g_loss"][0]))
+    assert runs[0] == runs[1]
+
+
+def test_last_partial_batch_trains_and_counts_steps(mnist_small):
+    keras.utils.set_random_seed(0)
+    gan = GAN(models.dc_generator(noise_dim=8), models.dc_discriminator(), seed=0)
+    gan.compile(keras.optimizers.Adam(1e-3, 0.5), keras.optimizers.Adam(1e-3, 0.5), loss="lsgan")
+    ds = make_dataset(mnist_small[0][:130], batch_size=128, seed=0)  # batches of 128 and 2
+    gan.fit(ds, epochs=2, verbose=0)
+    assert gan.step == 4
+    assert gan.generate(5).shape == (5, 28, 28)
+
+
+def test_d_steps_and_label_tricks_run(mnist_small):
+    keras.utils.set_random_seed(0)
+    g, d = models.dense_generator(noise_dim=8), models.dense_discriminator()
+    d_opt, g_opt = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    step = make_train_step(g, d, d_opt, g_opt, d_steps=3, label_smoothing=0.1, flip_prob=0.05, seed=0)
+    out = step(next(iter(make_dataset(mnist_small[0], 32, flatten=True))))
+    assert int(d_opt.iterations.numpy()) == 3 and int(g_opt.iterations.numpy()) == 1
+    assert np.isfinite(float(out["d_loss"]))
+    with pytest.raises(ValueError, match="label_smoothing"):
+        make_train_step(g, d, d_opt, g_opt, loss="lsgan", label_smoothing=0.1)
+
+
+def test_run_a_gan_loop_shows_grids_and_records_history(mnist_small):
+    keras.utils.set_random_seed(0)
+    shown = []
+    hist = run_a_gan(models.dense_generator(noise_dim=16), models.dense_discriminator(),
+                     make_dataset(mnist_small[0][:640], 64, flatten=True), num_epochs=2, show_every=8,
+                     print_every=0, show=lambda imgs, step: shown.append((step, imgs.shape, imgs.min(), imgs.max())))
+    assert hist["step"] == list(range(20))
+    assert [s[0] for s in shown] == [0, 8, 16]
+    assert all(s[1] == (16, 28, 28) and s[2] >= 0 and s[3] <= 1 for s in shown)
+
+
+def test_ema_weights_follow_the_formula(mnist_small):
+    keras.utils.set_random_seed(0)
+    gan = GAN(models.small_generator(noise_dim=8, width=8), models.small_discriminator(width=8), seed=0,
+              ema_decay=0.999)
+    gan.compile(keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3))
+    before = [w.numpy().copy() for w in gan.generator.weights]
+    gan.fit(make_dataset(mnist_small[0][:32], 32), epochs=1, verbose=0)
+    decay = min(0.999, (1 + 1) / (10 + 1))  # warm-up decay at t = 1
+    for ema, w, w0 in zip(gan.ema_generator.weights, gan.generator.weights, before):
+        np.testing.assert_allclose(ema.numpy(), decay * w0 + (1 - decay) * w.numpy(), rtol=1e-5, atol=1e-6)
+    assert gan.sampler is gan.ema_generator

@@ -1,0 +1,57 @@
+"""Drawing images from a generator: shapes, ranges, batching, conditional labels, plain callables."""
+import keras
+import numpy as np
+import pytest
+
+from gan_lab import models
+from gan_lab.sampling import as_image_batch, cycling_labels, generate, is_conditional, noise_dim_of, sample
+
+
+@pytest.fixture(scope="module")
+def generators():
+    keras.utils.set_random_seed(0)
+    return {"flat": models.dense_generator(noise_dim=8), "image": models.small_generator(noise_dim=8, width=8),
+            "conditional": models.small_conditional_generator(noise_dim=8, width=8)}
+
+
+def test_every_generator_gives_n_images_of_28_by_28(generators):
+    noise = np.random.default_rng(0).uniform(-1, 1, (7, 8)).astype(np.float32)
+    for g in generators.values():
+        x = generate(g, noise)
+        assert x.shape == (7, 28, 28) and x.dtype == np.float32
+        assert -1.0 <= x.min() and x.max() <= 1.0
+
+
+def test_batches_do_not_change_the_images(generators):
+    noise = np.random.default_rng(1).uniform(-1, 1, (10, 8)).astype(np.float32)
+    g = generators["conditional"]
+    np.testing.assert_allclose(generate(g, noise, batch_size=3), generate(g, noise, batch_size=10), atol=1e-6)
+
+
+def test_conditional_labels_default_to_cycling_and_can_be_fixed(generators):
+    g = generators["conditional"]
+    noise = np.repeat(np.random.default_rng(2).uniform(-1, 1, (1, 8)).astype(np.float32), 3, axis=0)
+    cycling = generate(g, noise)                      # labels 0, 1, 2 on the same noise: three different images
+    assert not np.allclose(cycling[0], cycling[1])
+    np.testing.assert_allclose(generate(g, noise, labels=1)[0], cycling[1], atol=1e-6)
+    assert list(cycling_labels(12)) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
+    assert is_conditional(g) and not is_conditional(generators["flat"]) and noise_dim_of(g) == 8
+
+
+def test_labels_for_an_unconditional_generator_are_refused(generators):
+    with pytest.raises(ValueError, match="unconditional"):
+        generate(generators["image"], np.zeros((2, 8), np.float32), labels=3)
+
+
+def test_sample_is_seeded_and_in_the_unit_range(generators):
+    a, b, c = (sample(generators["image"], 5, seed=s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, c) and 0.0 <= a.min() <= a.max() <= 1.0
+
+
+def test_a_plain_callable_and_odd_shapes():
+    x = generate(lambda z: np.tile(z[:, :1], (1, 784)), np.full((2, 8), 0.5, np.float32))
+    assert x.shape == (2, 28, 28) and np.all(x == 0.5)
+    assert as_image_batch(np.zeros((2, 32, 32, 3))).shape == (2, 32, 32, 3)  # colour stays colour
+    with pytest.raises(ValueError, match="square"):
+        as_image_batch(np.zeros((2, 700)))
