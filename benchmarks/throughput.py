@@ -3,7 +3,7 @@
 For each preset:
   - plain:   the same generator/discriminator/optimizers/losses, `for batch in dataset: step(batch)` with one
              hand-written tf.function (no Keras fit, no callbacks) — the no-framework-overhead reference;
-  - gan_lab: `gan_lab.runs.train(...)` exactly as the CLI runs it (Keras fit, history.csv, grids,
+  - gan_lab: `gan_lab.train.train(...)` exactly as the CLI runs it (Keras fit, history.csv, grids,
              checkpoints, divergence guard, signal handling).
 Both skip `--warmup` steps (tracing) and time the next `--steps`. The ratio gan_lab/plain is the figure to
 watch (>= 1.0 means no framework overhead). Also prints the machine's matmul peak (fp32) measured here and the
@@ -27,9 +27,12 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from gan_lab.data import load_dataset, make_dataset  # noqa: E402
+from gan_lab.data import load_dataset, training_batches  # noqa: E402
+from gan_lab.gan import StepSeeds, build_gan, gan_update  # noqa: E402
+from gan_lab.losses import get_loss  # noqa: E402
+from gan_lab.models import build_pair  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides, resolve_precision  # noqa: E402
-from gan_lab.runs import build_gan, train  # noqa: E402
+from gan_lab.train import train  # noqa: E402
 
 
 def matmul_peak(n=2048, reps=10, dtype=tf.float32, trials=3) -> float:
@@ -51,7 +54,7 @@ def step_flops(preset, images) -> float | None:
     """FLOPs of one GAN update (D steps + G step), counted by the TF profiler on the traced graph."""
     from tensorflow.python.profiler import model_analyzer, option_builder
     gan = build_gan(preset)
-    batch = tf.constant(make_dataset(images[: preset.batch_size], preset.batch_size).take(1).get_single_element())
+    batch = training_batches(images[: preset.batch_size], preset.batch_size).take(1).get_single_element()
     labels = tf.zeros((preset.batch_size,), tf.int64)
     fn = tf.function(lambda x, y: gan.train_step((x, y)))
     graph = fn.get_concrete_function(batch, labels).graph
@@ -64,10 +67,6 @@ def step_flops(preset, images) -> float | None:
 
 
 def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
-    from gan_lab.losses import get_loss
-    from gan_lab.models import build_pair, is_conditional
-    from gan_lab.train import gan_update
-
     keras.utils.set_random_seed(preset.seed)
     keras.config.set_dtype_policy(resolve_precision(preset.precision))
     g, d = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width)
@@ -75,19 +74,14 @@ def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     d_opt = keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1)
     g_opt = keras.optimizers.Adam(preset.g_lr, beta_1=preset.g_beta1)
     d_loss, g_loss = get_loss(preset.loss)
-    noise_dim = preset.noise_dim
-
-    conditional = is_conditional(preset.architecture)
+    seeds = StepSeeds(preset.seed, g_opt.iterations, preset.d_steps)
 
     @tf.function(jit_compile=jit_compile)
     def step(real, labels):
-        return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real,
-                          lambda b, k: tf.random.uniform((b, noise_dim), -1.0, 1.0), preset.d_steps,
-                          labels=labels if conditional else None,
-                          label_fn=lambda b, k: tf.random.uniform((b, 1), 0, 10, dtype=tf.int32))
+        return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real, seeds, preset.noise_dim, preset.d_steps,
+                          labels=labels if preset.conditional else None)
 
-    ds = make_dataset(images, preset.batch_size, output=preset.output, seed=0, drop_remainder=True,
-                      labels=np.zeros(len(images), np.int64)).repeat()
+    ds = training_batches(images, preset.batch_size, output=preset.output, labels=np.zeros(len(images), np.int64))
     it = iter(ds)
     for _ in range(warmup):
         step(*next(it))["d_loss"].numpy()
@@ -113,9 +107,8 @@ class _Timer(keras.callbacks.Callback):
 
 def gan_lab_train(preset, images, warmup, steps) -> float:
     timer = _Timer(warmup, steps)
-    from gan_lab.models import is_conditional
     preset = preset.replace(sample_every=10 ** 6, sample_unit="step")
-    if is_conditional(preset.architecture):
+    if preset.conditional:
         images = (images, np.zeros(len(images), np.int64))
     with tempfile.TemporaryDirectory() as tmp:
         train(preset, os.path.join(tmp, "run"), max_steps=warmup + steps, images=images, verbose=0,
