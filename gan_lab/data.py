@@ -259,7 +259,7 @@ def to_unit_range(images, output: str = "tanh") -> np.ndarray:
 
 def make_dataset(images, batch_size: int = 128, output: str = "tanh", seed: int | None = 0,
                  shuffle: bool = True, drop_remainder: bool = False, flatten: bool = False,
-                 labels=None, repeat: bool = False):
+                 labels=None):
     """A ``tf.data`` pipeline of scaled images: held in memory, seeded shuffle, batch, prefetch (no autotune).
 
     ``images`` is a uint8 array (N, 28, 28) as :func:`load_dataset` returns. Batches are float32
@@ -280,8 +280,6 @@ def make_dataset(images, batch_size: int = 128, output: str = "tanh", seed: int 
     ds = tf.data.Dataset.from_tensor_slices(tensors)
     if shuffle:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
     ds = ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(2)
     # No tf.data autotuning: its background model thread made every epoch boundary stall (measured: 25-50 s
     # on a 2-core machine) while the finished epoch's iterator waited for that thread to wake up and exit.
@@ -328,9 +326,9 @@ def training_batches(images, batch_size: int, output: str = "tanh", seed: int = 
     per_epoch = steps_per_epoch(n, batch_size)
     pixels = tf.constant(images)
     classes = None if labels is None else tf.constant(np.asarray(labels, dtype=np.int64))
-    lo, scale = (-1.0, 2.0 / 255.0) if output == "tanh" else (0.0, 1.0 / 255.0)
     if output not in ("tanh", "sigmoid"):
         raise ValueError(f"unknown output scaling {output!r}: expected 'tanh' ([-1, 1]) or 'sigmoid' ([0, 1])")
+    lo, scale = (-1.0, 2.0 / 255.0) if output == "tanh" else (0.0, 1.0 / 255.0)
 
     def epoch_batches(epoch):
         order = tf.random.experimental.stateless_shuffle(tf.range(n, dtype=tf.int64),

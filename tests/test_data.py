@@ -171,3 +171,40 @@ def test_make_dataset_does_not_autotune():
     ds = make_dataset(images, 4, labels=np.arange(10))
     assert ds.options().autotune.enabled is False
     assert [tuple(x.shape) for x, _ in ds] == [(4, 28, 28, 1), (4, 28, 28, 1), (2, 28, 28, 1)]
+
+
+def test_training_batches_are_addressed_by_step(mnist_small):
+    """Batch s is the same from a fresh start or from a resume at s (exact resume), each epoch is a new
+    permutation in full batches, and the pixels are scaled to the generator's range."""
+    from gan_lab.data import steps_per_epoch, training_batches
+    images, labels = mnist_small[0][:200], mnist_small[1][:200]
+    assert steps_per_epoch(200, 32) == 6
+    it = iter(training_batches(images, 32, seed=3, labels=labels))
+    first = [next(it) for _ in range(14)]
+    for start in (5, 6, 13):
+        x, y = next(iter(training_batches(images, 32, seed=3, labels=labels, start_step=start)))
+        np.testing.assert_array_equal(x.numpy(), first[start][0].numpy())
+        np.testing.assert_array_equal(y.numpy(), first[start][1].numpy())
+    assert all(b[0].shape == (32, 28, 28, 1) for b in first)
+    epoch0 = np.concatenate([b[1].numpy() for b in first[:6]])
+    epoch1 = np.concatenate([b[1].numpy() for b in first[6:12]])
+    assert not np.array_equal(epoch0, epoch1)
+    x = first[0][0].numpy()
+    assert x.min() == -1.0 and x.max() == 1.0
+    other = next(iter(training_batches(images, 32, seed=4, labels=labels)))
+    assert not np.array_equal(other[0].numpy(), first[0][0].numpy())
+    sig = next(iter(training_batches(images, 32, output="sigmoid", seed=3)))
+    np.testing.assert_allclose(sig.numpy(), (first[0][0].numpy() + 1) / 2, atol=1e-6)
+
+
+def test_training_batches_of_a_tiny_set_and_bad_input():
+    from gan_lab.data import DatasetError, training_batches
+    one = np.full((1, 28, 28), 255, np.uint8)
+    batches = iter(training_batches(one, 64))
+    assert next(batches).shape == (1, 28, 28, 1) and next(batches).shape == (1, 28, 28, 1)
+    with pytest.raises(DatasetError, match="empty"):
+        training_batches(np.zeros((0, 28, 28), np.uint8), 8)
+    with pytest.raises(ValueError, match="uint8"):
+        training_batches(np.zeros((4, 28, 28), np.float32), 2)
+    with pytest.raises(ValueError, match="one label per image"):
+        training_batches(one, 2, labels=[1, 2])
