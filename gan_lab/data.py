@@ -20,7 +20,9 @@ import struct
 import zlib
 from pathlib import Path
 
+import keras
 import numpy as np
+import tensorflow as tf
 
 DATASETS = ("mnist", "fashion_mnist")
 SPLITS = ("train", "test")
@@ -219,7 +221,6 @@ def load_dataset(name: str = "mnist", split: str = "train", data_dir=None, downl
         tried.append(f"  - {label}: {path} (not found)")
     if download:
         try:
-            import keras
             loader = getattr(keras.datasets, name)
             (x_tr, y_tr), (x_te, y_te) = loader.load_data()
             images, labels = (x_tr, y_tr) if split == "train" else (x_te, y_te)
@@ -267,8 +268,6 @@ def make_dataset(images, batch_size: int = 128, output: str = "tanh", seed: int 
     unless ``drop_remainder=True``; gan_lab's train steps size their noise from the batch, so both work.
     With ``labels`` the elements are ``(images, labels)`` pairs.
     """
-    import tensorflow as tf
-
     if batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
     images = np.asarray(images)
@@ -312,8 +311,6 @@ def training_batches(images, batch_size: int, output: str = "tanh", seed: int = 
     fewer images than ``batch_size`` every step sees all of them. Batches are float32 (B, H, W, C) in the
     generator's range (``output``), paired with int labels when ``labels`` are given.
     """
-    import tensorflow as tf
-
     images = np.asarray(images)
     if images.ndim == 3:
         images = images[..., None]

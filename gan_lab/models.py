@@ -12,6 +12,8 @@ checked by :mod:`gan_lab.checks`.
 """
 from __future__ import annotations
 
+import inspect
+
 import keras
 from keras import layers
 
@@ -288,8 +290,6 @@ def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, w
     """Build ``(generator, discriminator)`` for a registered architecture name.
 
     ``width`` is passed to builders that take one (``small``, ``small_conditional``) and ignored by the others."""
-    import inspect
-
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]

@@ -1,11 +1,15 @@
 """Pictures: sample grids, loss curves, GIFs. Grids are drawn with Pillow (fast, no figure state);
-loss curves with matplotlib's Agg backend, so nothing here needs a screen."""
+loss curves with matplotlib's Agg backend, so nothing here needs a screen. ``matplotlib.pyplot`` is imported
+only by the functions that show a figure inline: importing it picks a GUI backend."""
 from __future__ import annotations
 
 import math
 from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from PIL import Image
 
 
 def _as_unit_images(images) -> np.ndarray:
@@ -39,8 +43,6 @@ def image_grid(images, ncols: int | None = None, pad: int = 2, scale: int = 1) -
 
 def save_grid(images, path, ncols: int | None = None, scale: int = 2) -> Path:
     """Write a grid of images in [0, 1] to a PNG file; returns the path."""
-    from PIL import Image
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     Image.fromarray(image_grid(images, ncols=ncols, scale=scale)).save(path)
@@ -49,8 +51,6 @@ def save_grid(images, path, ncols: int | None = None, scale: int = 2) -> Path:
 
 def save_images(images, folder, prefix: str = "img_") -> list[Path]:
     """Write each image in [0, 1] as its own 28×28 PNG: ``img_000.png``, ``img_001.png``, ..."""
-    from PIL import Image
-
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     x = (_as_unit_images(images) * 255.0 + 0.5).astype(np.uint8)
@@ -65,8 +65,6 @@ def save_images(images, folder, prefix: str = "img_") -> list[Path]:
 
 def save_gif(png_paths, path, duration_ms: int = 300) -> Path | None:
     """Animate a sequence of grid PNGs into a looping GIF; returns None when there are no frames."""
-    from PIL import Image
-
     png_paths = [Path(p) for p in png_paths]
     if not png_paths:
         return None
@@ -82,8 +80,6 @@ def plot_losses(history, path=None, title: str = "GAN losses", smooth: int = 0):
     Returns the matplotlib Figure; writes a PNG when ``path`` is given. ``smooth`` > 1 adds a moving average.
     """
     if path is not None:  # draw off-screen without touching pyplot's backend (notebooks keep inline plots)
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
         fig = Figure(figsize=(7, 3.5))
         FigureCanvasAgg(fig)
         ax = fig.subplots()
@@ -145,8 +141,6 @@ def show_grid_files(paths, title: str | None = None, max_grids: int = 8, per_row
     with its step or epoch: the first, the last and evenly spaced ones between, ``max_grids`` at most,
     ``per_row`` per row (default: all in one row). Display it with ``display(fig)`` in a notebook."""
     import matplotlib.pyplot as plt
-    from PIL import Image
-
     paths = pick_evenly([Path(p) for p in paths], max_grids)
     if not paths:
         raise ValueError("no grid files to show: pass the PNG paths a run wrote (e.g. RUN/generated_samples/*.png)")

@@ -31,6 +31,7 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from gan_lab.files import atomic_write_json
 from gan_lab.presets import Preset
@@ -131,7 +132,6 @@ class Run:
         return [prefix for _, prefix in sorted(found, reverse=True)]
 
     def checkpoint_manager(self, checkpoint, keep: int):
-        import tensorflow as tf
         return tf.train.CheckpointManager(checkpoint, str(self.checkpoint_dir), max_to_keep=keep,
                                           checkpoint_name="ckpt")
 
