@@ -7,7 +7,7 @@ Modules, one job each:
 - :mod:`gan_lab.losses`   — GAN losses as pure functions (BCE, minimax, LSGAN, ...)
 - :mod:`gan_lab.train`    — the ``tf.function`` train step, the ``GAN`` Keras model, callbacks, ``train()``
 - :mod:`gan_lab.presets`  — the ``Preset`` dataclass of hyperparameters and the named recipes
-- :mod:`gan_lab.checks`   — learner checks against the ``unit-testing-data`` fixtures
+- :mod:`gan_lab.checks`   — learner checks against the fixtures (packaged in ``gan_lab/fixtures``)
 - :mod:`gan_lab.plots`    — sample grids, loss curves, GIFs
 - :mod:`gan_lab.cli`      — ``python -m gan_lab ...``
 
