@@ -12,8 +12,14 @@ Modules, one job each:
 - :mod:`gan_lab.cli`      — ``python -m gan_lab ...``
 
 Submodules are imported lazily so ``import gan_lab`` is fast; ``gan_lab.models`` etc. work as usual.
+gan_lab needs Keras's TensorFlow backend: under another (``KERAS_BACKEND=jax``, ...) ``import gan_lab``
+raises :class:`gan_lab._backend.KerasBackendError`, one line saying how to switch (no TensorFlow import).
 """
 import importlib
+
+from gan_lab._backend import require_tensorflow_backend
+
+require_tensorflow_backend()
 
 __version__ = "0.1.0"
 
