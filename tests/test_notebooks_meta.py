@@ -44,7 +44,7 @@ def test_valid_and_small(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_first_cell_works_everywhere(path):
     first = _code_cells(_read(path))[0].source
-    for needed in ("REPO_URL", "GAN_LAB_QUICK", "import gan_lab", "GAN_LAB_DATA_DIR"):
+    for needed in ("DIST_NAME", "REPO_URL", "GAN_LAB_QUICK", "import gan_lab", "GAN_LAB_DATA_DIR"):
         assert needed in first, f"{path.name}: the first code cell should contain {needed!r} (the common setup cell)"
 
 
