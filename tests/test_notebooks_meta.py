@@ -56,6 +56,17 @@ def test_colab_badge(path):
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_runtime_notes(path):
+    """A markdown cell before the setup cell: which runtime, how long on a CPU and a GPU, where the data come from."""
+    cells = _read(path).cells
+    setup = next(i for i, c in enumerate(cells) if c.cell_type == "code")
+    notes = [c.source for c in cells[:setup] if c.cell_type == "markdown" and "Running in Colab" in c.source]
+    assert notes, f"{path.name}: add a 'Running in Colab' markdown cell before the setup cell"
+    for needed in ("Runtime", "CPU", "GPU", "minute", "not measured", "keras.datasets"):
+        assert needed in notes[0], f"{path.name}: the Colab notes should mention {needed!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_data_through_gan_lab(path):
     for cell in _code_cells(_read(path)):
         assert not re.search(r"keras\.datasets|\.load_data\(", cell.source), \

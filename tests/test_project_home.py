@@ -103,7 +103,7 @@ def test_changing_the_one_setting_moves_everything(tmp_path):
         assert 'REPO_URL = "https://github.com/someone/elsewhere"' in setup_source(tmp_path / "notebooks" / path.name)
         assert [c.get("outputs") for c in new["cells"]] == [c.get("outputs") for c in old["cells"]]
         changed = [i for i, (a, b) in enumerate(zip(old["cells"], new["cells"])) if a != b]
-        assert changed == [0, 1], (path.name, changed)  # the badge cell and the setup cell
+        assert changed == [0, 2], (path.name, changed)  # the badge cell and the setup cell (after the Colab notes)
 
 
 def test_setup_cell_keeps_the_notebook_specific_tail():
