@@ -2,7 +2,10 @@
 
 - GAN_LAB_DATA_DIR: ../shared/data beside the repository, where the real MNIST/Fashion-MNIST files live;
 - GAN_LAB_QUICK=1: notebooks train briefly (set GAN_LAB_QUICK=0 to run them in full mode);
-- TF_CPP_MIN_LOG_LEVEL=2: quiet TensorFlow start-up logs.
+- TF_CPP_MIN_LOG_LEVEL=2: quiet TensorFlow start-up logs;
+- PYTHONPATH starts with this repository, so notebook kernels (started in notebooks/) and subprocesses import
+  the gan_lab under test, not another installed copy (an editable install of some other checkout, say).
+  tests/test_packaging.py removes it again for the wheel it installs.
 """
 import os
 from pathlib import Path
@@ -12,3 +15,6 @@ os.environ.setdefault("GAN_LAB_DATA_DIR", str(_REPO.parent / "shared" / "data"))
 os.environ.setdefault("GAN_LAB_QUICK", "1")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("MPLBACKEND", "Agg")
+_paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+if str(_REPO) not in _paths:
+    os.environ["PYTHONPATH"] = os.pathsep.join([str(_REPO), *_paths])

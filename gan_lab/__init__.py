@@ -12,7 +12,7 @@ Modules, one job each:
 - :mod:`gan_lab.callbacks` — history, sample grids, time/step budget, checkpoints, divergence guard, signals
 - :mod:`gan_lab.distribute` — ``tf.distribute`` strategies and what several workers do differently
 - :mod:`gan_lab.presets`  — the ``Preset`` dataclass of hyperparameters and the named recipes
-- :mod:`gan_lab.checks`   — learner checks against the ``unit-testing-data`` fixtures
+- :mod:`gan_lab.checks`   — learner checks against the fixtures (packaged in ``gan_lab/fixtures``)
 - :mod:`gan_lab.plots`    — sample grids, loss curves, GIFs
 - :mod:`gan_lab.metrics`  — sample-quality metrics (FCD, precision/recall, ...)
 - :mod:`gan_lab.explore`  — latent-space interpolation
@@ -20,8 +20,14 @@ Modules, one job each:
 - :mod:`gan_lab.cli`      — ``gan-lab ...`` (``python -m gan_lab ...``)
 
 Submodules are imported lazily so ``import gan_lab`` is fast; ``gan_lab.models`` etc. work as usual.
+gan_lab needs Keras's TensorFlow backend: under another (``KERAS_BACKEND=jax``, ...) ``import gan_lab``
+raises :class:`gan_lab._backend.KerasBackendError`, one line saying how to switch (no TensorFlow import).
 """
 import importlib
+
+from gan_lab._backend import require_tensorflow_backend
+
+require_tensorflow_backend()
 
 __version__ = "0.1.0"
 

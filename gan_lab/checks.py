@@ -1,4 +1,4 @@
-"""Learner checks: compare your functions with the reference values in ``unit-testing-data/gan-checks-tf.npz``.
+"""Learner checks: compare your functions with reference values (the fixtures, ``gan-checks-tf.npz``).
 
 Each ``test_*`` function takes *your* function as its argument (defaulting to gan_lab's own), prints one line
 ``name: PASS (...)`` or ``name: FAIL (...) — hint`` and returns ``True`` / ``False``::
@@ -9,11 +9,15 @@ Each ``test_*`` function takes *your* function as its argument (defaulting to ga
     checks.test_discriminator(my_discriminator)            # builds my_discriminator(), counts parameters
 
 The reference values come from ``scripts/make_fixtures.py``, written with plain numpy (independent of
-gan_lab and TensorFlow). Loss and leaky-ReLU inputs are float64; keep their dtype (relative error < 1e-8).
+gan_lab and TensorFlow). They ship inside the package (``gan_lab/fixtures/gan-checks-tf.npz``, a byte copy of
+the repository's ``unit-testing-data/gan-checks-tf.npz``), so the checks work from an installed wheel. A
+CS231n-style ``gan-checks-tf.npz`` from a course works too: ``load_fixtures("gan-checks-tf.npz")`` or
+``$GAN_LAB_FIXTURES``. Loss and leaky-ReLU inputs are float64; keep their dtype (relative error < 1e-8).
 """
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +25,7 @@ import numpy as np
 from gan_lab import losses, ops
 
 __all__ = [
-    "FIXTURE_NAME", "FIXTURES_ENV", "load_fixtures", "rel_error",
+    "FIXTURE_NAME", "FIXTURES_ENV", "FIXTURE_KEYS", "CS231N_KEYS", "load_fixtures", "rel_error",
     "test_sample_noise", "test_leaky_relu",
     "test_discriminator", "test_generator", "test_dc_discriminator", "test_dc_generator",
     "test_gan_loss", "test_lsgan_loss",
@@ -29,35 +33,83 @@ __all__ = [
 
 FIXTURE_NAME = "gan-checks-tf.npz"
 FIXTURES_ENV = "GAN_LAB_FIXTURES"
+PACKAGED_FIXTURES = "fixtures"  # the folder inside the gan_lab package (package data) that holds FIXTURE_NAME
 TOLERANCE = 1e-8
-_DEFAULT_FIXTURES = Path(__file__).resolve().parents[1] / "unit-testing-data" / FIXTURE_NAME
+_COUNT_KEYS = ("dense_d_params", "dense_g_params_noise4", "dc_d_params", "dc_g_params_noise4")
+# What the checks read from gan_lab's own fixture file (it also holds ``minimax_g_loss_true``, for gan_lab's tests).
+FIXTURE_KEYS = ("lrelu_x", "lrelu_out_true", "logits_real", "logits_fake", "d_loss_true", "g_loss_true",
+                "scores_real", "scores_fake", "d_loss_lsgan_true", "g_loss_lsgan_true") + _COUNT_KEYS
+# The keys of the Stanford CS231n assignment's gan-checks-tf.npz. Its notebook checks the LSGAN losses on the
+# same logits (no separate scores), and states the parameter counts in code rather than in the file.
+CS231N_KEYS = ("lrelu_x", "lrelu_y", "logits_real", "logits_fake", "d_loss_true", "g_loss_true",
+               "d_loss_lsgan_true", "g_loss_lsgan_true")
 
 
 # -------------------------------------------------------------------------------------------- helpers
 def load_fixtures(path=None):
-    """Load the check fixtures as a dict of numpy arrays.
+    """Load the check fixtures as a dict of numpy arrays (the keys of :data:`FIXTURE_KEYS`).
 
-    Looks, in order, at ``path`` (a ``.npz`` file or a folder holding ``gan-checks-tf.npz``), then
-    ``$GAN_LAB_FIXTURES`` (same), then ``<repo>/unit-testing-data/gan-checks-tf.npz``. The first one given
-    is used; if it does not exist, ``FileNotFoundError`` says where it looked and how to regenerate it.
-    Loaded with ``allow_pickle=False``.
+    Reads ``path`` (a ``.npz`` file or a folder holding ``gan-checks-tf.npz``) if given, else
+    ``$GAN_LAB_FIXTURES`` (same) if set, else the copy packaged with gan_lab (``importlib.resources``). The
+    file may be gan_lab's or a CS231n-style ``gan-checks-tf.npz`` (:data:`CS231N_KEYS`): its ``lrelu_y``
+    becomes ``lrelu_out_true``, its logits also serve as the LSGAN scores, and the parameter counts come from
+    the packaged file. A missing file raises ``FileNotFoundError``, a file with other keys ``ValueError``;
+    both say where gan_lab looked and which keys it expected. Loaded with ``allow_pickle=False``.
     """
-    if path is not None:
-        source, candidate = "path argument", Path(path)
-    elif os.environ.get(FIXTURES_ENV):
-        source, candidate = f"${FIXTURES_ENV}", Path(os.environ[FIXTURES_ENV])
-    else:
-        source, candidate = "default location", _DEFAULT_FIXTURES
+    if path is None and not os.environ.get(FIXTURES_ENV):
+        return _packaged_fixtures()
+    source, candidate = ("the path argument", Path(path)) if path is not None else \
+        (f"${FIXTURES_ENV}", Path(os.environ[FIXTURES_ENV]))
     candidate = candidate.expanduser()
     if candidate.is_dir():
         candidate = candidate / FIXTURE_NAME
-    if not candidate.is_file():
-        raise FileNotFoundError(
-            f"gan_lab check fixtures not found: {candidate} ({source}). "
-            f"Pass load_fixtures(path=...), set ${FIXTURES_ENV} to the .npz file or its folder, "
-            f"or regenerate it with `python scripts/make_fixtures.py --out {candidate}` from the repository.")
-    with np.load(candidate, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+    return _read_fixtures(candidate, source, f"pass load_fixtures(path=...), set ${FIXTURES_ENV} to the .npz file "
+                                             f"or its folder, or unset ${FIXTURES_ENV} to use the packaged copy")
+
+
+def _packaged_fixtures():
+    packaged = resources.files("gan_lab").joinpath(PACKAGED_FIXTURES).joinpath(FIXTURE_NAME)
+    with resources.as_file(packaged) as path:
+        return _read_fixtures(path, "the copy packaged with gan_lab", "reinstall gan_lab (the file is package data)")
+
+
+def _expected_keys():
+    return (f"expected an .npz with gan_lab's keys ({', '.join(FIXTURE_KEYS)}) or CS231n's "
+            f"({', '.join(CS231N_KEYS)})")
+
+
+def _read_fixtures(path, source, hint):
+    where = f"{path} (from {source})"
+    if not Path(path).is_file():
+        raise FileNotFoundError(f"gan_lab check fixtures not found: {where}; {_expected_keys()}. To fix: {hint}.")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            found = {key: data[key] for key in data.files}
+    except Exception as exc:  # not an .npz, a pickle, object arrays, a truncated file ...
+        raise ValueError(f"cannot read gan_lab check fixtures {where}: {type(exc).__name__}: {exc}; "
+                         f"{_expected_keys()}.") from None
+    if all(key in found for key in FIXTURE_KEYS):
+        return found
+    if all(key in found for key in CS231N_KEYS):
+        return _from_cs231n(found)
+    missing = [key for key in FIXTURE_KEYS if key not in found]
+    missing_cs231n = [key for key in CS231N_KEYS if key not in found]
+    raise ValueError(
+        f"{where} is not a gan_lab check fixture file: it has the keys {sorted(found)}; {_expected_keys()}. "
+        f"Missing for gan_lab's layout: {', '.join(missing)}; for CS231n's: {', '.join(missing_cs231n)}.")
+
+
+def _from_cs231n(found):
+    """A CS231n-style fixture dict in gan_lab's layout (the counts, absent from it, from the packaged file)."""
+    fixtures = dict(found)
+    fixtures.setdefault("lrelu_out_true", found["lrelu_y"])
+    fixtures.setdefault("scores_real", found["logits_real"])
+    fixtures.setdefault("scores_fake", found["logits_fake"])
+    if not all(key in fixtures for key in _COUNT_KEYS):
+        packaged = _packaged_fixtures()
+        for key in _COUNT_KEYS:
+            fixtures.setdefault(key, packaged[key])
+    return fixtures
 
 
 def rel_error(x, y):

@@ -1,6 +1,11 @@
 #!/usr/bin/env python
 """Write ``unit-testing-data/gan-checks-tf.npz``: inputs and expected outputs for :mod:`gan_lab.checks`.
 
+The same bytes are also written to ``gan_lab/fixtures/gan-checks-tf.npz``, the copy that ships inside the
+package as package data (gan_lab.checks reads it as a package resource). ``unit-testing-data/`` stays the
+source the tests read; ``tests/test_checks.py`` checks that the two files are byte-identical, so rerun this
+script (rather than editing either file) whenever the fixtures change.
+
 This is an *independent reference*: it uses plain numpy formulas only and must not import ``gan_lab`` or
 ``tensorflow`` (``tests/test_checks.py`` checks that, and that re-running it reproduces the committed file).
 
@@ -29,8 +34,8 @@ every mean with ``math.fsum`` (correctly rounded, so the result does not depend 
 
 Usage::
 
-    python scripts/make_fixtures.py                 # rewrites unit-testing-data/gan-checks-tf.npz
-    python scripts/make_fixtures.py --out /tmp/x.npz
+    python scripts/make_fixtures.py                 # rewrites unit-testing-data/ and gan_lab/fixtures/gan-checks-tf.npz
+    python scripts/make_fixtures.py --out /tmp/x.npz  # that file only
 """
 from __future__ import annotations
 
@@ -43,7 +48,9 @@ import numpy as np
 SEED = 231
 N = 64
 LRELU_ALPHA = 0.01
-DEFAULT_OUT = Path(__file__).resolve().parents[1] / "unit-testing-data" / "gan-checks-tf.npz"
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_OUT = REPO / "unit-testing-data" / "gan-checks-tf.npz"
+PACKAGED_COPY = REPO / "gan_lab" / "fixtures" / "gan-checks-tf.npz"  # shipped in the wheel
 
 
 # --------------------------------------------------------------------------------------------- losses
@@ -158,12 +165,18 @@ def make_fixtures():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"output .npz (default: {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=None,
+                        help=f"output .npz (default: {DEFAULT_OUT} and its packaged copy {PACKAGED_COPY})")
     args = parser.parse_args(argv)
     fixtures = {k: np.asarray(v) for k, v in make_fixtures().items()}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(args.out, **fixtures)
-    print(f"wrote {args.out}")
+    out = args.out or DEFAULT_OUT
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(out, **fixtures)
+    print(f"wrote {out}")
+    if args.out is None:  # the packaged copy gets the very same bytes (np.savez stamps the time into the zip)
+        PACKAGED_COPY.parent.mkdir(parents=True, exist_ok=True)
+        PACKAGED_COPY.write_bytes(out.read_bytes())
+        print(f"wrote {PACKAGED_COPY} (a byte copy)")
     for key, value in fixtures.items():
         shown = value if value.ndim == 0 else f"shape {value.shape}"
         print(f"  {key:22s} {value.dtype}  {shown}")

@@ -15,6 +15,7 @@ from gan_lab import checks, losses, ops
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = REPO / "scripts" / "make_fixtures.py"
 FIXTURE = REPO / "unit-testing-data" / "gan-checks-tf.npz"
+PACKAGED = REPO / "gan_lab" / "fixtures" / "gan-checks-tf.npz"
 EXPECTED_KEYS = {
     "logits_real", "logits_fake", "d_loss_true", "g_loss_true", "minimax_g_loss_true", "scores_real",
     "scores_fake", "d_loss_lsgan_true", "g_loss_lsgan_true", "lrelu_x", "lrelu_out_true", "dense_d_params",
@@ -117,6 +118,32 @@ def test_fixture_script_is_independent_of_gan_lab_and_tensorflow():
     assert "importlib" not in SCRIPT.read_text()
 
 
+def test_packaged_copy_is_the_committed_fixture():
+    """The wheel ships gan_lab/fixtures/; unit-testing-data/ is the source. make_fixtures.py writes both."""
+    assert PACKAGED.read_bytes() == FIXTURE.read_bytes(), \
+        "gan_lab/fixtures/gan-checks-tf.npz differs from unit-testing-data/: run python scripts/make_fixtures.py"
+
+
+def test_fixture_script_writes_the_packaged_copy(tmp_path):
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "scripts" / SCRIPT.name).write_bytes(SCRIPT.read_bytes())
+    subprocess.run([sys.executable, str(tmp_path / "scripts" / SCRIPT.name)], check=True, capture_output=True,
+                   cwd=tmp_path)
+    source = tmp_path / "unit-testing-data" / FIXTURE.name
+    copy = tmp_path / "gan_lab" / "fixtures" / FIXTURE.name
+    assert copy.read_bytes() == source.read_bytes()
+    assert set(checks.load_fixtures(copy)) >= set(checks.FIXTURE_KEYS)
+
+
+def test_default_fixtures_come_from_the_package(monkeypatch):
+    monkeypatch.delenv(checks.FIXTURES_ENV, raising=False)
+    loaded = checks.load_fixtures()
+    with np.load(PACKAGED, allow_pickle=False) as packaged:
+        assert set(loaded) == set(packaged.files) == EXPECTED_KEYS
+        for key in packaged.files:
+            assert np.array_equal(loaded[key], packaged[key]), key
+
+
 def test_load_fixtures_env_var_path_and_missing(tmp_path, monkeypatch):
     copy = tmp_path / "gan-checks-tf.npz"
     copy.write_bytes(FIXTURE.read_bytes())
@@ -125,11 +152,13 @@ def test_load_fixtures_env_var_path_and_missing(tmp_path, monkeypatch):
     monkeypatch.setenv(checks.FIXTURES_ENV, str(copy))  # and a file
     assert set(checks.load_fixtures()) == EXPECTED_KEYS
     monkeypatch.setenv(checks.FIXTURES_ENV, str(tmp_path / "nope.npz"))
-    with pytest.raises(FileNotFoundError, match="GAN_LAB_FIXTURES.*make_fixtures.py"):
+    with pytest.raises(FileNotFoundError) as missing:
         checks.load_fixtures()
+    text = str(missing.value)  # where it looked, which keys it expected, what to do
+    assert "nope.npz" in text and "$GAN_LAB_FIXTURES" in text and "d_loss_true" in text and "lrelu_y" in text
     monkeypatch.delenv(checks.FIXTURES_ENV)
     assert set(checks.load_fixtures(copy)) == EXPECTED_KEYS
-    with pytest.raises(FileNotFoundError, match="not found"):
+    with pytest.raises(FileNotFoundError, match="not found.*missing.*path argument"):
         checks.load_fixtures(tmp_path / "missing")
 
 
@@ -138,6 +167,53 @@ def test_load_fixtures_refuses_pickles(tmp_path):
     np.savez(bad, obj=np.array([{"a": 1}], dtype=object))
     with pytest.raises(ValueError, match="allow_pickle"):
         checks.load_fixtures(bad)
+    not_npz = tmp_path / "notes.npz"
+    not_npz.write_text("not a zip")
+    with pytest.raises(ValueError, match="notes.npz.*expected an .npz with gan_lab's keys"):
+        checks.load_fixtures(not_npz)
+
+
+def test_load_fixtures_wrong_keys_say_what_was_expected(tmp_path):
+    wrong = tmp_path / "gan-checks-tf.npz"
+    np.savez(wrong, logits_real=np.zeros(3), something_else=np.zeros(2))
+    with pytest.raises(ValueError) as err:
+        checks.load_fixtures(wrong)
+    text = str(err.value)
+    assert str(wrong) in text and "something_else" in text
+    assert "Missing for gan_lab's layout: lrelu_x, lrelu_out_true, logits_fake" in text
+    assert "for CS231n's: lrelu_x, lrelu_y, logits_fake" in text
+
+
+def cs231n_style_file(path):
+    """A file laid out like CS231n's gan-checks-tf.npz: its key names, its LSGAN losses computed on the logits,
+    no parameter counts. The values are computed here with numpy (the formulas of scripts/make_fixtures.py)."""
+    rng = np.random.default_rng(7)
+    real, fake = rng.standard_normal(10), rng.standard_normal(10)
+    x = rng.standard_normal((5, 6))
+
+    def bce(logits, target):
+        return np.logaddexp(0.0, logits) - target * logits
+    np.savez(path, lrelu_x=x, lrelu_y=np.where(x > 0, x, 0.01 * x), logits_real=real, logits_fake=fake,
+             d_loss_true=bce(real, 1.0).mean() + bce(fake, 0.0).mean(), g_loss_true=bce(fake, 1.0).mean(),
+             d_loss_lsgan_true=0.5 * np.mean((real - 1) ** 2) + 0.5 * np.mean(fake ** 2),
+             g_loss_lsgan_true=0.5 * np.mean((fake - 1) ** 2))
+    return path
+
+
+def test_cs231n_style_fixtures_give_answers(tmp_path, monkeypatch, capsys):
+    path = cs231n_style_file(tmp_path / "gan-checks-tf.npz")
+    f = checks.load_fixtures(path)
+    assert set(f) >= set(checks.FIXTURE_KEYS)
+    assert np.array_equal(f["lrelu_out_true"], f["lrelu_y"]) and np.array_equal(f["scores_real"], f["logits_real"])
+    assert int(f["dense_d_params"]) == 267009  # counts: from the packaged file
+    assert_pass(checks.test_leaky_relu(fixtures=f), capsys, "test_leaky_relu")
+    assert_pass(checks.test_gan_loss(fixtures=f), capsys, "test_gan_loss")
+    assert_pass(checks.test_lsgan_loss(fixtures=f), capsys, "test_lsgan_loss")
+    assert_fail(checks.test_gan_loss(concat_mean_d_loss, losses.generator_loss, fixtures=f), capsys,
+                "test_gan_loss")
+    monkeypatch.setenv(checks.FIXTURES_ENV, str(tmp_path))  # the folder the learner put the file in
+    assert_pass(checks.test_lsgan_loss(), capsys, "test_lsgan_loss")
+    assert_pass(checks.test_discriminator(), capsys, "test_discriminator")
 
 
 def test_rel_error():

@@ -44,7 +44,7 @@ def test_valid_and_small(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_first_cell_works_everywhere(path):
     first = _code_cells(_read(path))[0].source
-    for needed in ("REPO_URL", "GAN_LAB_QUICK", "import gan_lab", "GAN_LAB_DATA_DIR"):
+    for needed in ("DIST_NAME", "REPO_URL", "GAN_LAB_QUICK", "import gan_lab", "GAN_LAB_DATA_DIR"):
         assert needed in first, f"{path.name}: the first code cell should contain {needed!r} (the common setup cell)"
 
 
@@ -53,6 +53,17 @@ def test_colab_badge(path):
     first_md = next(c.source for c in _read(path).cells if c.cell_type == "markdown")
     assert "colab.research.google.com" in first_md and path.name in first_md, \
         f"{path.name}: the first markdown cell should hold an 'Open in Colab' badge pointing at this notebook"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_colab_runtime_notes(path):
+    """A markdown cell before the setup cell: which runtime, how long on a CPU and a GPU, where the data come from."""
+    cells = _read(path).cells
+    setup = next(i for i, c in enumerate(cells) if c.cell_type == "code")
+    notes = [c.source for c in cells[:setup] if c.cell_type == "markdown" and "Running in Colab" in c.source]
+    assert notes, f"{path.name}: add a 'Running in Colab' markdown cell before the setup cell"
+    for needed in ("Runtime", "CPU", "GPU", "minute", "not measured", "keras.datasets"):
+        assert needed in notes[0], f"{path.name}: the Colab notes should mention {needed!r}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
