@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_lab import metrics  # noqa: E402
+from gan_lab import evaluation  # noqa: E402
 from gan_lab.data import load_dataset, to_unit_range  # noqa: E402
 from gan_lab.models import is_conditional  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
@@ -39,7 +39,7 @@ class StepScorer(keras.callbacks.Callback):
             t = time.perf_counter()
             x = to_unit_range(generate_images(self.model.sampler, self.noise, np.arange(self.n) % 10),
                               self.preset.output)
-            r = metrics.evaluate(x, dataset=self.preset.dataset, n=self.n)
+            r = evaluation.evaluate(x, dataset=self.preset.dataset, n=self.n)
             r.update(step=step, images=step * self.preset.batch_size, eval_s=round(time.perf_counter() - t, 1))
             print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
             if not self.marks:

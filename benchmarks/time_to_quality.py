@@ -2,7 +2,7 @@
 
 For each (preset, dataset) pair, trains with `gan_lab.runs.train` (the CLI's code path) and, when the
 training clock passes each mark, draws `--n` samples from the generator used for sampling (the EMA copy when
-the preset has one) and scores them with `gan_lab.metrics.evaluate`. Sampling and scoring time is excluded
+the preset has one) and scores them with `gan_lab.evaluation.evaluate`. Sampling and scoring time is excluded
 from the training clock (the training clock counts from the first step: tracing included, as a learner's
 wall clock would). Prints a table, writes `time_to_quality.csv` and a quality-vs-time plot.
 
@@ -24,7 +24,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_lab import metrics  # noqa: E402
+from gan_lab import evaluation  # noqa: E402
 from gan_lab.data import to_unit_range  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
 from gan_lab.runs import train  # noqa: E402
@@ -64,7 +64,7 @@ class MarkScorer(keras.callbacks.Callback):
         images = np.concatenate([generate_images(self.model.sampler, self.noise[i:i + 1000],
                                                  labels=np.arange(i, min(i + 1000, self.n)) % 10)
                                  for i in range(0, self.n, 1000)])
-        result = metrics.evaluate(to_unit_range(images, self.output), dataset=self.dataset, n=self.n)
+        result = evaluation.evaluate(to_unit_range(images, self.output), dataset=self.dataset, n=self.n)
         step = int(self.model.g_optimizer.iterations.numpy())
         self.rows.append({"mark_s": mark, "train_s": round(train_s, 1), "step": step, **result})
         self._excluded += time.perf_counter() - t_start
@@ -119,7 +119,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     all_rows = []
     for dataset in args.datasets:
-        floor = metrics.real_floor(dataset, n=args.n)
+        floor = evaluation.real_floor(dataset, n=args.n)
         print(f"\n{dataset}: real-data floor (n={args.n}): " + ", ".join(f"{k} {floor[k]:.3g}" for k in KEYS))
         for name in args.presets:
             preset, rows, wall = run_one(name, dataset, args.marks, args.n, overrides)

@@ -9,6 +9,9 @@ Modules, one job each:
 - :mod:`gan_lab.presets`  — the ``Preset`` dataclass of hyperparameters and the named recipes
 - :mod:`gan_lab.checks`   — learner checks against the ``unit-testing-data`` fixtures
 - :mod:`gan_lab.plots`    — sample grids, loss curves, GIFs
+- :mod:`gan_lab.sampling` — drawing images from a generator (noise, class labels, output range)
+- :mod:`gan_lab.metrics`  — sample-quality metrics as pure NumPy functions (FID form, precision/recall, ...)
+- :mod:`gan_lab.evaluation` — scoring images, generators and run folders; ``gan_lab evaluate``; QualityCallback
 - :mod:`gan_lab.cli`      — ``python -m gan_lab ...``
 
 Submodules are imported lazily so ``import gan_lab`` is fast; ``gan_lab.models`` etc. work as usual.
@@ -17,7 +20,8 @@ import importlib
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("data", "ops", "models", "losses", "train", "callbacks", "presets", "checks", "plots", "cli", "metrics", "runs")
+_SUBMODULES = ("data", "ops", "models", "losses", "train", "callbacks", "presets", "checks", "plots", "cli", "metrics",
+               "evaluation", "sampling", "runs")
 
 
 def __getattr__(name):

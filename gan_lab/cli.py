@@ -66,12 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     from gan_lab import explore
     explore.add_interpolate_parser(sub)
 
-    try:
-        from gan_lab import metrics
-        if hasattr(metrics, "add_evaluate_parser"):
-            metrics.add_evaluate_parser(sub)
-    except ImportError:
-        pass
+    from gan_lab import evaluation
+    evaluation.add_evaluate_parser(sub)
     return parser
 
 
@@ -156,8 +152,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     handlers = {"train": cmd_train, "sample": cmd_sample, "presets": cmd_presets}
     if args.command == "evaluate":
-        from gan_lab import metrics
-        handlers["evaluate"] = metrics.run_evaluate_command
+        from gan_lab import evaluation
+        handlers["evaluate"] = evaluation.run_evaluate_command
     if args.command == "interpolate":
         from gan_lab import explore
         handlers["interpolate"] = explore.run_interpolate_command
