@@ -45,12 +45,6 @@ _WEIGHT_PREFIX = "w__"
 # The layers that hold weights, in the order build_classifier creates them.
 _WEIGHTED_LAYERS = ("conv1", "conv2", "features", "probs")
 
-CLASS_NAMES = {
-    "mnist": tuple(str(i) for i in range(10)),
-    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-}
-
 
 def weights_path(dataset: str) -> Path:
     """Where the shipped weights of ``dataset``'s classifier live (inside the package)."""
