@@ -1,4 +1,4 @@
-"""Benchmark (not a test): how long gan_lab.metrics takes on this machine.
+"""Benchmark (not a test): how long gan_lab.evaluation takes on this machine.
 
     GAN_LAB_DATA_DIR=../shared/data python benchmarks/eval_speed.py                 # MNIST, n=10000
     GAN_LAB_DATA_DIR=../shared/data python benchmarks/eval_speed.py --dataset fashion_mnist --repeats 3
@@ -33,7 +33,7 @@ def _timed(fn, *args, **kwargs):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description="time gan_lab.metrics.evaluate")
+    parser = argparse.ArgumentParser(description="time gan_lab.evaluation.evaluate")
     parser.add_argument("--dataset", default="mnist")
     parser.add_argument("--n", type=int, default=10000)
     parser.add_argument("--repeats", type=int, default=3, help="timed repeats of evaluate (best and mean shown)")
@@ -42,7 +42,7 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     import numpy as np
 
-    from gan_lab import classifier, metrics
+    from gan_lab import classifier, evaluation, metrics
     from gan_lab.data import load_dataset
     t_import = time.perf_counter() - t0
     try:
@@ -51,11 +51,11 @@ def main(argv=None) -> int:
     except Exception:  # pragma: no cover
         threads = "?"
 
-    print(f"gan_lab.metrics benchmark: dataset {args.dataset}, n={args.n}, {os.cpu_count()} CPU cores ({threads})")
-    _row("import gan_lab.metrics (TensorFlow/Keras)", t_import)
+    print(f"gan_lab.evaluation benchmark: dataset {args.dataset}, n={args.n}, {os.cpu_count()} CPU cores ({threads})")
+    _row("import gan_lab.evaluation (TensorFlow/Keras)", t_import)
     _, t = _timed(classifier.load_classifier, args.dataset)
     _row("build classifier + load weights (.npz)", t)
-    _, t = _timed(metrics.real_reference, args.dataset)
+    _, t = _timed(evaluation.real_reference, args.dataset)
     _row("real reference, once per process", t, "(10,000 test images: load, features, mean/cov, k-NN radii)")
 
     train, _ = load_dataset(args.dataset, "train")
@@ -69,7 +69,7 @@ def main(argv=None) -> int:
     _row(f"classifier forward, {args.n} images", best,
          f"({args.n / best:,.0f} images/s, best of {args.repeats})")
 
-    ref = metrics.real_reference(args.dataset)
+    ref = evaluation.real_reference(args.dataset)
     feats, probs = classifier.classify(unit, args.dataset)
     mu, sigma = metrics.feature_stats(feats)
     _, t_fcd = _timed(metrics.frechet_distance, ref.mu, ref.sigma, mu, sigma)
@@ -80,17 +80,17 @@ def main(argv=None) -> int:
 
     runs = []
     for _ in range(args.repeats):
-        result, t = _timed(metrics.evaluate, fake, args.dataset, n=args.n)
+        result, t = _timed(evaluation.evaluate, fake, args.dataset, n=args.n)
         runs.append(t)
     _row(f"evaluate({args.n} samples): features + all metrics", min(runs),
          f"best; {sum(runs) / len(runs):.2f} s mean of {args.repeats} (aim < 30 s)")
 
-    floor, t_floor = _timed(metrics.real_floor, args.dataset, args.n)
+    floor, t_floor = _timed(evaluation.real_floor, args.dataset, args.n)
     _row(f"real_floor({args.dataset!r}, {args.n}), first call", t_floor, "(includes loading the train split)")
-    _, t_cached = _timed(metrics.real_floor, args.dataset, args.n)
+    _, t_cached = _timed(evaluation.real_floor, args.dataset, args.n)
     _row("real_floor again (cached)", t_cached, digits=4)
     print()
-    print(metrics.format_table(result, floor))
+    print(evaluation.format_table(result, floor))
     return 0
 
 

@@ -11,39 +11,23 @@ import json
 import os
 import sys
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from gan_lab import metrics  # noqa: E402
-from gan_lab.data import load_dataset, to_unit_range  # noqa: E402
-from gan_lab.models import is_conditional  # noqa: E402
+from gan_lab import evaluation  # noqa: E402
+from gan_lab.data import load_dataset  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
-from gan_lab.runs import train  # noqa: E402
-from gan_lab.train import generate_images  # noqa: E402
+from gan_lab.train import train  # noqa: E402
+
+N_SAMPLES = 5000
+NOISE_SEED = 5
 
 
-class StepScorer(keras.callbacks.Callback):
-    def __init__(self, marks, preset, n=5000):
-        super().__init__()
-        self.marks, self.preset, self.n = list(marks), preset, n
-        self.noise = np.random.default_rng(5).uniform(-1, 1, (n, preset.noise_dim)).astype("float32")
-
-    def on_train_batch_end(self, batch, logs=None):
-        step = int(self.model.g_optimizer.iterations.numpy())
-        if self.marks and step >= self.marks[0]:
-            self.marks.pop(0)
-            t = time.perf_counter()
-            x = to_unit_range(generate_images(self.model.sampler, self.noise, np.arange(self.n) % 10),
-                              self.preset.output)
-            r = metrics.evaluate(x, dataset=self.preset.dataset, n=self.n)
-            r.update(step=step, images=step * self.preset.batch_size, eval_s=round(time.perf_counter() - t, 1))
-            print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
-            if not self.marks:
-                self.model.stop_training = True
+def print_row(row, batch_size):
+    """One JSON line per mark: the metrics, the step, the images seen and the scoring time."""
+    r = {k: row[k] for k in evaluation.METRIC_KEYS}
+    r.update(step=row["step"], images=row["step"] * batch_size, eval_s=round(row["eval_seconds"], 1))
+    print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()}), flush=True)
 
 
 def main(argv=None):
@@ -57,11 +41,13 @@ def main(argv=None):
     preset = base.replace(checkpoint_every=0, checkpoint_seconds=1e9, sample_every=10 ** 6, sample_unit="step",
                           epochs=10 ** 4, **overrides)
     images, labels = load_dataset(preset.dataset)
-    data = (images, labels) if is_conditional(preset.architecture) else images
+    data = (images, labels) if preset.conditional else images
     print(f"{name} {overrides}", flush=True)
+    scorer = evaluation.QualityCallback(dataset=preset.dataset, out_dir=None, at_steps=marks, stop_after_marks=True,
+                                        n=N_SAMPLES, output=preset.output, seed=NOISE_SEED, final=False,
+                                        verbose=False, on_score=lambda row: print_row(row, preset.batch_size))
     with tempfile.TemporaryDirectory() as tmp:
-        train(preset, os.path.join(tmp, "run"), images=data, verbose=0, callbacks=[StepScorer(marks, preset)],
-              log=None)
+        train(preset, os.path.join(tmp, "run"), images=data, verbose=0, callbacks=[scorer], log=None)
     return 0
 
 

@@ -1,10 +1,11 @@
 """Time to quality: train presets for a wall-clock budget and score samples at time marks.
 
-For each (preset, dataset) pair, trains with `gan_lab.runs.train` (the CLI's code path) and, when the
+For each (preset, dataset) pair, trains with `gan_lab.train.train` (the CLI's code path) and, when the
 training clock passes each mark, draws `--n` samples from the generator used for sampling (the EMA copy when
-the preset has one) and scores them with `gan_lab.metrics.evaluate`. Sampling and scoring time is excluded
-from the training clock (the training clock counts from the first step: tracing included, as a learner's
-wall clock would). Prints a table, writes `time_to_quality.csv` and a quality-vs-time plot.
+the preset has one) and scores them with `gan_lab.evaluation.QualityCallback` (the same fixed noise at every
+mark). Sampling and scoring time is excluded from the training clock (the training clock counts from the
+first step: tracing included, as a learner's wall clock would). Prints a table, writes `time_to_quality.csv`
+and a quality-vs-time plot.
 
     python benchmarks/time_to_quality.py --presets tf_tutorial_dcgan fast --datasets mnist \
         --marks 30 60 120 180 --out benchmarks/results
@@ -21,66 +22,27 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-
-from gan_lab import metrics  # noqa: E402
-from gan_lab.data import to_unit_range  # noqa: E402
+from gan_lab import evaluation  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
-from gan_lab.runs import train  # noqa: E402
-from gan_lab.train import generate_images  # noqa: E402
+from gan_lab.train import train  # noqa: E402
 
-KEYS = ("fcd", "score", "modes", "class_kl", "precision", "recall", "density", "coverage")
-
-
-class MarkScorer(keras.callbacks.Callback):
-    """Score samples each time the training clock (scoring time excluded) passes a mark; stop after the last."""
-
-    def __init__(self, marks, n, dataset, output, seed=123):
-        super().__init__()
-        self.marks = sorted(marks)
-        self.n, self.dataset, self.output = n, dataset, output
-        self.rows = []
-        self.noise = None
-        self.seed = seed
-        self._t0 = None
-        self._excluded = 0.0
-
-    def on_train_begin(self, logs=None):
-        self._t0 = time.perf_counter()
-        rng = np.random.default_rng(self.seed)
-        self.noise = rng.uniform(-1, 1, (self.n, self.model.noise_dim)).astype("float32")
-
-    def clock(self):
-        return time.perf_counter() - self._t0 - self._excluded
-
-    def on_train_batch_end(self, batch, logs=None):
-        if not self.marks or self.clock() < self.marks[0]:
-            return
-        t_start = time.perf_counter()
-        train_s = self.clock()  # before scoring: scoring time is not training time
-        mark = self.marks.pop(0)
-        # conditional presets draw balanced labels 0, 1, ..., 9, 0, ...
-        images = np.concatenate([generate_images(self.model.sampler, self.noise[i:i + 1000],
-                                                 labels=np.arange(i, min(i + 1000, self.n)) % 10)
-                                 for i in range(0, self.n, 1000)])
-        result = metrics.evaluate(to_unit_range(images, self.output), dataset=self.dataset, n=self.n)
-        step = int(self.model.g_optimizer.iterations.numpy())
-        self.rows.append({"mark_s": mark, "train_s": round(train_s, 1), "step": step, **result})
-        self._excluded += time.perf_counter() - t_start
-        if not self.marks:
-            self.model.stop_training = True
+KEYS = evaluation.METRIC_KEYS
+NOISE_SEED = 123
 
 
 def run_one(name, dataset, marks, n, overrides):
+    """Train ``name`` until the training clock passes the last mark; one row per mark."""
     preset = get_preset(name, dataset=dataset, checkpoint_every=0, checkpoint_seconds=1e9,
                         sample_every=10 ** 6, sample_unit="step", epochs=10 ** 4, **overrides)
-    scorer = MarkScorer(marks, n, dataset, preset.output)
+    scorer = evaluation.QualityCallback(dataset=dataset, out_dir=None, at_seconds=marks, stop_after_marks=True,
+                                        n=n, output=preset.output, seed=NOISE_SEED, final=False, verbose=False)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         train(preset, Path(tmp) / "run", images=None, verbose=0, callbacks=[scorer], log=lambda *a: None)
     wall = time.perf_counter() - t0
-    return preset, scorer.rows, wall
+    rows = [{"mark_s": mark, "train_s": round(row["seconds"], 1), "step": row["step"],
+             **{k: row[k] for k in KEYS}} for mark, row in zip(sorted(marks), scorer.rows)]
+    return preset, rows, wall
 
 
 def plot(rows, path):
@@ -119,7 +81,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     all_rows = []
     for dataset in args.datasets:
-        floor = metrics.real_floor(dataset, n=args.n)
+        floor = evaluation.real_floor(dataset, n=args.n)
         print(f"\n{dataset}: real-data floor (n={args.n}): " + ", ".join(f"{k} {floor[k]:.3g}" for k in KEYS))
         for name in args.presets:
             preset, rows, wall = run_one(name, dataset, args.marks, args.n, overrides)

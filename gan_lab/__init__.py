@@ -14,7 +14,8 @@ Modules, one job each:
 - :mod:`gan_lab.presets`  — the ``Preset`` dataclass of hyperparameters and the named recipes
 - :mod:`gan_lab.checks`   — learner checks against the fixtures (packaged in ``gan_lab/fixtures``)
 - :mod:`gan_lab.plots`    — sample grids, loss curves, GIFs
-- :mod:`gan_lab.metrics`  — sample-quality metrics (FCD, precision/recall, ...)
+- :mod:`gan_lab.metrics`  — sample-quality metrics as pure NumPy functions (FID form, precision/recall, ...)
+- :mod:`gan_lab.evaluation` — scoring images, generators and run folders; ``gan-lab evaluate``; QualityCallback
 - :mod:`gan_lab.explore`  — latent-space interpolation
 - :mod:`gan_lab.files`    — atomic file writes
 - :mod:`gan_lab.cli`      — ``gan-lab ...`` (``python -m gan_lab ...``)
@@ -32,7 +33,7 @@ require_tensorflow_backend()
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "ops", "models", "losses", "gan", "sampling", "train", "runs", "callbacks", "distribute", "presets",
-               "checks", "plots", "metrics", "explore", "files", "cli")
+               "checks", "plots", "metrics", "evaluation", "explore", "files", "cli")
 
 
 def __getattr__(name):

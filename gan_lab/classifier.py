@@ -1,4 +1,4 @@
-"""Small domain classifiers (one per dataset) whose features drive :mod:`gan_lab.metrics`.
+"""Small domain classifiers (one per dataset) whose features drive :mod:`gan_lab.evaluation`.
 
 Inception-based FID needs weights from the internet and was trained on photographs, not digits. gan_lab
 ships its own: a small CNN per dataset, trained by ``scripts/train_classifiers.py`` with a fixed seed on
@@ -44,12 +44,6 @@ _META_PREFIX = "meta__"
 _WEIGHT_PREFIX = "w__"
 # The layers that hold weights, in the order build_classifier creates them.
 _WEIGHTED_LAYERS = ("conv1", "conv2", "features", "probs")
-
-CLASS_NAMES = {
-    "mnist": tuple(str(i) for i in range(10)),
-    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
-}
 
 
 def weights_path(dataset: str) -> Path:
@@ -186,7 +180,7 @@ def classify(images, dataset: str = "mnist", batch_size: int = 1000, return_junk
 
     Args:
         images: float array (N, 28, 28) or (N, 28, 28, 1) with values in [0, 1] (no checks here;
-            :func:`gan_lab.metrics.to_classifier_input` validates and converts user input).
+            :func:`gan_lab.evaluation.to_unit_images` validates and converts user input).
         dataset: ``"mnist"`` or ``"fashion_mnist"``.
         batch_size: images per forward pass.
 

@@ -106,7 +106,7 @@ def add_evaluate(sub):
                    help="where to write the JSON (default: RUN_DIR/metrics.json or FILE.metrics.json)")
     p.add_argument("--value-range", default=None, choices=("uint8", "unit", "tanh"),
                    help=".npy files: the pixel range if inference (min < 0 -> [-1, 1]) is not wanted")
-    p.set_defaults(handler="gan_lab.metrics:run_evaluate_command")
+    p.set_defaults(handler="gan_lab.evaluation:run_evaluate_command")
 
 
 def add_interpolate(sub):

@@ -128,7 +128,7 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
                         steps_per_epoch=per_epoch, initial_epoch=gan.step // per_epoch,
                         epochs=math.ceil(target / per_epoch), callbacks=all_callbacks, verbose=verbose,
                         shuffle=False)  # training_batches orders the data (seeded, by step)
-                status, reason = _outcome(guard, stopper, budget, gan.step, target, max_steps, max_seconds)
+                status, reason = _outcome(guard, stopper, budget, gan.step, target, max_steps)
                 if guard.nonfinite:
                     _back_to_last_good(local, checkpoint, log, write_state, reason)
                 else:
@@ -191,7 +191,7 @@ def _tracked(gan, seconds) -> dict:
     return tracked
 
 
-def _outcome(guard, stopper, budget, step, target, max_steps, max_seconds) -> tuple[str, str]:
+def _outcome(guard, stopper, budget, step, target, max_steps) -> tuple[str, str]:
     """``(status, reason)`` of a run that has stopped training."""
     if guard.message:
         return "diverged", guard.message
@@ -201,7 +201,7 @@ def _outcome(guard, stopper, budget, step, target, max_steps, max_seconds) -> tu
         return "finished", f"completed the epochs ({target} steps)"
     if step >= target:
         return "stopped", f"reached max_steps={max_steps}"
-    return "stopped", budget.reason or f"reached max_seconds={max_seconds:g}"
+    return "stopped", budget.reason or "a callback stopped training"
 
 
 def _back_to_last_good(run: Run, checkpoint, log, write_state, reason):

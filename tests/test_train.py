@@ -331,3 +331,15 @@ def test_cgan_run_samples_by_label_and_grids_have_a_row_per_class(tmp_path, mnis
     grid = Image.open(run / "generated_samples" / "step_000000.png")
     assert grid.size[1] / grid.size[0] == pytest.approx(10 / 8, rel=0.05)  # 10 rows (classes) × 8 columns
     assert main(["sample", str(run), "--label", "12", "--out", str(tmp_path / "x.npy")]) == 2
+
+
+def test_a_run_stopped_by_a_callback_of_yours_says_so(tmp_path, mnist_small):
+    class StopAtThree(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = self.model.step >= 3
+
+    preset = get_preset("cs231n_dense", batch_size=32, noise_dim=16, sample_every=10 ** 6, sample_unit="step")
+    result = train(preset, tmp_path / "run", images=mnist_small[0][:256], verbose=0, log=None,
+                   callbacks=[StopAtThree()])
+    assert (result.status, result.reason, result.step) == ("stopped", "a callback stopped training", 3)
+    assert (tmp_path / "run" / "generator.keras").exists()

@@ -1,0 +1,695 @@
+"""Scoring MNIST / Fashion-MNIST generators: images, generators, run folders and files, the CLI and training.
+
+Inception-based FID needs weights from the internet and was made for photographs. gan_lab measures in the
+same standard forms (:mod:`gan_lab.metrics`, pure functions), but on the features of a small domain
+classifier per dataset (:mod:`gan_lab.classifier`; weights ship inside the package):
+
+=============  ==========  ==============================================================================
+key            better      meaning
+=============  ==========  ==============================================================================
+``fcd``        lower       Fréchet classifier distance on 128-d penultimate features:
+                           ‖μr−μg‖² + Tr(Σr + Σg − 2(ΣrΣg)^½)
+``score``      higher      classifier score exp(E_x KL(p(y|x) ‖ p(y))), mean over 10 splits (max 10)
+``modes``      higher      classes that receive at least 2% of the samples (argmax of p(y|x)), of 10
+``class_kl``   lower       KL(predicted class histogram ‖ uniform), in nats (0 = perfectly balanced)
+``precision``  higher      improved precision (Kynkäänniemi et al. 2019, k=3): share of samples that
+                           fall inside the real data's k-NN balls
+``recall``     higher      improved recall (k=3): share of real images inside the samples' k-NN balls
+``density``    higher      density (Naeem et al. 2020, k=5): ~1 for samples distributed like real data
+``coverage``   higher      coverage (k=5): share of real images whose k-NN ball holds a sample
+=============  ==========  ==============================================================================
+
+The real side is always the full test split (10,000 images); its features and statistics are cached per
+process. :func:`real_floor` gives the values a *real* training subset of the same size reaches against the
+test set — the best a generator can reasonably hope for at that ``n`` — and is reported beside every
+result (FCD in particular is biased upward for small ``n``, so compare results only at equal ``n``).
+
+Entry points: :func:`evaluate`, :func:`real_floor`, :func:`format_table`, :func:`evaluate_run`,
+:func:`evaluate_file`, :func:`conditional_accuracy`, :class:`QualityCallback`, and for the CLI
+(``gan-lab evaluate``, whose arguments :mod:`gan_lab.cli` defines) :func:`run_evaluate_command`. Images are drawn from generators through
+:mod:`gan_lab.sampling`.
+
+Accepted images: uint8 in [0, 255]; float in [0, 1] or [-1, 1]; shapes (N, 28, 28), (N, 28, 28, 1) or
+(N, 784). For floats the range is inferred (any value < 0 means [-1, 1]) unless ``value_range`` says
+``"uint8"``, ``"unit"`` ([0, 1]) or ``"tanh"`` ([-1, 1]).
+"""
+from __future__ import annotations
+
+import csv
+import functools
+import time
+import warnings
+from pathlib import Path
+
+import keras
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from gan_lab import sampling
+from gan_lab.classifier import NUM_CLASSES, classify, weights_info
+from gan_lab.data import load_dataset, normalize_name
+from gan_lab.files import atomic_write_json
+from gan_lab.metrics import (DC_K, PR_K, classifier_score, feature_stats, frechet_distance, knn_radii,
+                             manifold_metrics, mode_stats)
+from gan_lab.runs import load_generator
+
+METRIC_KEYS = ("fcd", "score", "modes", "class_kl", "precision", "recall", "density", "coverage")
+HIGHER_IS_BETTER = {"fcd": False, "score": True, "modes": True, "class_kl": False,
+                    "precision": True, "recall": True, "density": True, "coverage": True}
+DESCRIPTIONS = {
+    "fcd": "Frechet classifier distance (128-d features)",
+    "score": "classifier score exp(E KL(p(y|x)||p(y))), max 10",
+    "modes": "classes with >= 2% of the samples, of 10",
+    "class_kl": "KL(class histogram || uniform), nats",
+    "precision": "samples on the real manifold (k=3)",
+    "recall": "real images covered by the samples (k=3)",
+    "density": "sample density near real images (k=5), ~1 real",
+    "coverage": "real images with a sample nearby (k=5)",
+}
+DEFAULT_N = 10000
+MIN_SAMPLES = 10
+VALUE_RANGES = ("uint8", "unit", "tanh")
+_RANGE_ALIASES = {"uint8": "uint8", "unit": "unit", "sigmoid": "unit", "tanh": "tanh"}
+_RANGE_TOL = 1e-3
+
+
+class MetricInputError(ValueError):
+    """Images (or a generator) that the metrics cannot use; the message says what was expected."""
+
+
+# --------------------------------------------------------------------------------------------------
+# input validation
+# --------------------------------------------------------------------------------------------------
+
+_EXPECTED = ("expected uint8 values in [0, 255] or float values in [0, 1] or [-1, 1], "
+             "with shape (N, 28, 28), (N, 28, 28, 1) or (N, 784)")
+
+
+def _normalize_range(value_range):
+    if value_range is None:
+        return None
+    key = str(value_range).strip().lower()
+    if key not in _RANGE_ALIASES:
+        raise MetricInputError(f"unknown value_range {value_range!r}: expected one of 'uint8' ([0, 255]), "
+                               "'unit' ([0, 1]) or 'tanh' ([-1, 1]), or None to infer it")
+    return _RANGE_ALIASES[key]
+
+
+def _check_n(n):
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < MIN_SAMPLES:
+        raise MetricInputError(f"n must be an integer >= {MIN_SAMPLES} (default {DEFAULT_N}), got {n!r}")
+    return int(n)
+
+
+def to_unit_images(images, value_range=None) -> np.ndarray:
+    """Validate ``images`` and return float32 (N, 28, 28) in [0, 1] for the classifier.
+
+    Args:
+        images: array-like, uint8 [0, 255] or float [0, 1] / [-1, 1], shape (N, 28, 28), (N, 28, 28, 1)
+            or (N, 784).
+        value_range: ``None`` (infer: uint8 -> [0, 255]; float with any value < 0 -> [-1, 1], else
+            [0, 1]), or ``"uint8"``, ``"unit"`` / ``"sigmoid"``, ``"tanh"`` to say it explicitly.
+
+    Raises:
+        MetricInputError (a ValueError): wrong type, dtype, shape, non-finite values or out-of-range
+            values; the message says what was found, what was expected and how to fix it.
+    """
+    value_range = _normalize_range(value_range)
+    if isinstance(images, (str, bytes, dict)) or images is None:
+        raise MetricInputError(f"images must be an array, got {type(images).__name__}; {_EXPECTED}")
+    try:
+        x = np.asarray(images)
+    except Exception as exc:
+        raise MetricInputError(f"cannot turn {type(images).__name__} into an array ({exc}); {_EXPECTED}") from None
+    if x.dtype == object:
+        raise MetricInputError(f"images form an object array (ragged or mixed types); {_EXPECTED}")
+    shape = x.shape
+    if x.ndim == 2 and shape == (28, 28):
+        raise MetricInputError(f"got a single image of shape {shape}; {_EXPECTED}. "
+                               "Fix: add a batch axis, images[None], and pass many images (thousands)")
+    if x.ndim == 4 and shape[1:] == (1, 28, 28):
+        raise MetricInputError(f"got channels-first shape {shape}; {_EXPECTED}. "
+                               "Fix: images.transpose(0, 2, 3, 1) or images[:, 0]")
+    if x.ndim == 4 and shape[1:3] == (28, 28) and shape[3] != 1:
+        raise MetricInputError(f"got {shape[3]} channels in shape {shape}; the metrics take grayscale "
+                               f"images, {_EXPECTED}. Fix: keep one channel, images[..., :1]")
+    if not ((x.ndim == 3 and shape[1:] == (28, 28)) or (x.ndim == 4 and shape[1:] == (28, 28, 1))
+            or (x.ndim == 2 and shape[1] == 784)):
+        raise MetricInputError(f"images have shape {shape}; {_EXPECTED}. Fix: reshape to "
+                               "(N, 28, 28), e.g. images.reshape(-1, 28, 28) if each image has 784 pixels")
+    if shape[0] < MIN_SAMPLES:
+        raise MetricInputError(f"got {shape[0]} images; expected at least {MIN_SAMPLES}, and the metrics "
+                               "are only meaningful with thousands. Fix: pass more samples (default n=10000)")
+    kind = x.dtype.kind
+    if kind == "b" or kind == "c" or kind not in "uif":
+        raise MetricInputError(f"images have dtype {x.dtype}; {_EXPECTED}. "
+                               "Fix: convert, e.g. images.astype(np.float32)")
+    if kind in "ui" and x.dtype != np.uint8:
+        lo, hi = int(x.min()), int(x.max())
+        raise MetricInputError(
+            f"images have integer dtype {x.dtype} (values {lo}..{hi}); {_EXPECTED}. Fix: "
+            + ("images.astype(np.uint8)" if 0 <= lo and hi <= 255 else
+               "scale them to [0, 255] and cast with .astype(np.uint8)"))
+    x = x.reshape(-1, 28, 28)
+    if x.dtype == np.uint8:
+        if value_range not in (None, "uint8"):
+            raise MetricInputError(f"images are uint8 but value_range={value_range!r} was given; uint8 "
+                                   "images must be in [0, 255]. Fix: drop value_range, or pass floats")
+        return x.astype(np.float32) / 255.0
+    if value_range == "uint8":
+        raise MetricInputError(f"value_range='uint8' needs a uint8 array, got dtype {x.dtype}. "
+                               "Fix: images.astype(np.uint8), or value_range='unit'/'tanh' for floats")
+    x = x.astype(np.float32)
+    finite = np.isfinite(x)
+    if not finite.all():
+        bad = int((~finite).sum())
+        raise MetricInputError(f"{bad} pixel values are NaN or infinite; expected finite values in [0, 1] or "
+                               "[-1, 1]. The generator probably diverged: evaluate an earlier checkpoint")
+    lo, hi = float(x.min()), float(x.max())
+    if value_range is None:
+        value_range = "tanh" if lo < 0 else "unit"
+    want_lo = -1.0 if value_range == "tanh" else 0.0
+    if lo < want_lo - _RANGE_TOL or hi > 1.0 + _RANGE_TOL:
+        hint = ""
+        if lo >= 0 and 1.5 < hi <= 255.0 + _RANGE_TOL:
+            hint = " These look like 0-255 pixel values: pass images / 255.0 or images.astype(np.uint8)."
+        elif value_range == "unit" and lo < 0:
+            hint = " Negative values mean [-1, 1]: pass value_range='tanh' (or None to infer it)."
+        raise MetricInputError(
+            f"float images span [{lo:.4g}, {hi:.4g}], outside the {value_range!r} range "
+            f"[{want_lo:g}, 1]; {_EXPECTED}.{hint or ' Fix: rescale to [0, 1] or [-1, 1].'}")
+    if value_range == "tanh":
+        x = (x + 1.0) * 0.5
+    return np.clip(x, 0.0, 1.0)
+
+
+def _generator_outputs(generator, n: int, noise_dim, seed) -> np.ndarray:
+    """``n`` raw outputs of a Keras generator (uniform [-1, 1] noise from ``seed``; balanced labels if conditional)."""
+    if noise_dim is None:
+        noise_dim = sampling.noise_dim_of(generator)
+    if not isinstance(noise_dim, (int, np.integer)) or isinstance(noise_dim, bool) or noise_dim <= 0:
+        raise MetricInputError(f"noise_dim must be a positive integer, got {noise_dim!r}; expected the generator's "
+                               "noise size. Fix: leave noise_dim=None to read it from the generator's first input")
+    return sampling.generate(generator, sampling.uniform_noise(n, noise_dim, seed))
+
+
+def _gather_images(images_or_generator, n, value_range, noise_dim, output, seed) -> np.ndarray:
+    """Resolve an array / Keras generator / callable into float32 (N, 28, 28) in [0, 1]."""
+    want = DEFAULT_N if n is None else _check_n(n)
+    if isinstance(images_or_generator, keras.Model):
+        if output is not None and value_range is not None:
+            raise MetricInputError("pass either output= or value_range= for a generator, not both; "
+                                   "expected output='tanh' or 'sigmoid' (the generator's last activation)")
+        raw = _generator_outputs(images_or_generator, want, noise_dim, seed)
+        return to_unit_images(raw, output if output is not None else value_range)
+    if callable(images_or_generator) and not hasattr(images_or_generator, "__array__"):
+        try:
+            raw = images_or_generator(want)
+        except MetricInputError:
+            raise
+        except TypeError as exc:
+            raise MetricInputError(
+                f"calling {getattr(images_or_generator, '__name__', 'the sampler')}({want}) failed ({exc}); "
+                "a callable must take the number of images and return an array of them") from None
+        x = to_unit_images(raw, value_range if output is None else output)
+        if len(x) < want:
+            warnings.warn(f"the sampler returned {len(x)} images for n={want}; evaluating {len(x)} "
+                          f"(compare with real_floor(dataset, n={len(x)}))", stacklevel=3)
+        return x[:want]
+    x = to_unit_images(images_or_generator, value_range if output is None else output)
+    if n is None or len(x) == n:
+        return x
+    if len(x) < n:
+        warnings.warn(f"got {len(x)} images, fewer than n={n}; evaluating all {len(x)} "
+                      f"(compare with real_floor(dataset, n={len(x)}))", stacklevel=3)
+        return x
+    # A seeded random subset, not the first n: saved samples are sometimes ordered by class.
+    idx = np.sort(np.random.default_rng(seed).choice(len(x), size=int(n), replace=False))
+    return x[idx]
+
+
+# --------------------------------------------------------------------------------------------------
+# the real reference (test split), scoring, and the floor (cached per process)
+# --------------------------------------------------------------------------------------------------
+
+def image_features(images, dataset: str = "mnist", value_range=None) -> tuple[np.ndarray, np.ndarray]:
+    """Validated images -> (128-d classifier features, class probabilities)."""
+    return classify(to_unit_images(images, value_range), normalize_name(dataset))
+
+
+class _Reference:
+    """Features, statistics and k-NN radii of a dataset's test split."""
+
+    def __init__(self, dataset: str):
+        images, self.labels = load_dataset(dataset, "test")
+        self.features, self.probs = classify(images.astype(np.float32) / 255.0, dataset)
+        self.mu, self.sigma = feature_stats(self.features)
+        self.radii = knn_radii(self.features, (PR_K, DC_K))
+        self.accuracy = float((self.probs.argmax(axis=1) == self.labels).mean())
+
+
+@functools.lru_cache(maxsize=None)
+def real_reference(dataset: str = "mnist") -> _Reference:
+    """The test split's features / μ / Σ / k-NN radii for ``dataset`` (computed once per process)."""
+    return _Reference(normalize_name(dataset))
+
+
+def metrics_from_features(features, probs, dataset: str = "mnist") -> dict:
+    """All eight metrics for precomputed classifier features and probabilities vs the test split."""
+    ref = real_reference(normalize_name(dataset))
+    mu, sigma = feature_stats(features)
+    score, _ = classifier_score(probs)
+    modes, class_kl, _ = mode_stats(probs)
+    result = {"fcd": frechet_distance(ref.mu, ref.sigma, mu, sigma), "score": score,
+              "modes": modes, "class_kl": class_kl}
+    result.update(manifold_metrics(ref.features, features, ref.radii))
+    return {k: (int(result[k]) if k == "modes" else float(result[k])) for k in METRIC_KEYS}
+
+
+def evaluate(images_or_generator, dataset: str = "mnist", n: int | None = DEFAULT_N, *, value_range=None,
+             noise_dim: int | None = None, output: str | None = None, seed: int = 0) -> dict:
+    """Score generated images against ``dataset``'s test split.
+
+    Args:
+        images_or_generator: one of
+            * an array of images: uint8 [0, 255] or float [0, 1] / [-1, 1], shape (N, 28, 28),
+              (N, 28, 28, 1) or (N, 784). With more than ``n`` images a seeded random subset of ``n`` is
+              used; with fewer, all of them (and a warning: compare with ``real_floor(dataset, N)``);
+            * a Keras generator model (noise -> images, or [noise, label] -> images with balanced labels
+              0, 1, ..., 9, 0, ...): ``n`` samples from uniform [-1, 1] noise of size ``noise_dim``
+              (default: its first input's last dimension), drawn by :mod:`gan_lab.sampling`, outputs read as
+              ``output`` (``"tanh"`` -> [-1, 1], ``"sigmoid"`` -> [0, 1]; default: inferred like arrays);
+            * any callable ``n -> images``.
+        dataset: ``"mnist"`` or ``"fashion_mnist"`` (picks the classifier and the test split).
+        n: number of generated images (default 10,000; ``None`` = all of an array).
+        value_range: ``None`` (infer), ``"uint8"``, ``"unit"`` or ``"tanh"``: overrides the inference.
+        noise_dim, output: for Keras generators, see above.
+        seed: seeds the generator noise and the subset choice.
+
+    Returns:
+        ``{"fcd", "score", "modes", "class_kl", "precision", "recall", "density", "coverage"}``
+        (``modes`` an int, the rest floats).
+
+    Raises:
+        MetricInputError (a ValueError) for unusable input, with what was wrong and how to fix it.
+    """
+    dataset = normalize_name(dataset)
+    x = _gather_images(images_or_generator, n, value_range, noise_dim, output, seed)
+    features, probs = classify(x, dataset)
+    return metrics_from_features(features, probs, dataset)
+
+
+@functools.lru_cache(maxsize=None)
+def _train_images(dataset: str) -> np.ndarray:
+    images, _ = load_dataset(dataset, "train")
+    images.setflags(write=False)
+    return images
+
+
+def conditional_accuracy(generator, dataset: str = "mnist", n_per_class: int = 500, output: str = "tanh",
+                         seed: int = 0) -> dict:
+    """For a conditional generator ``[noise, label] -> image``: the share of samples drawn for each label that
+    the dataset's classifier assigns to that label. Returns ``{"accuracy": overall, "per_class": [10 values]}``."""
+    if not isinstance(generator, keras.Model) or not sampling.is_conditional(generator):
+        raise MetricInputError(f"conditional_accuracy needs a conditional generator with inputs [noise, label], "
+                               f"got {type(generator).__name__} with {len(getattr(generator, 'inputs', None) or [])} "
+                               "input(s); expected e.g. the generator of a cgan run")
+    labels = np.repeat(np.arange(NUM_CLASSES), n_per_class)
+    noise = sampling.uniform_noise(len(labels), sampling.noise_dim_of(generator), seed)
+    images = to_unit_images(sampling.generate(generator, noise, labels), output)
+    _, probs = classify(images, normalize_name(dataset))
+    hits = np.asarray(probs).argmax(axis=1) == labels
+    per_class = [float(hits[labels == label].mean()) for label in range(NUM_CLASSES)]
+    return {"accuracy": float(np.mean(per_class)), "per_class": per_class}
+
+
+@functools.lru_cache(maxsize=None)
+def _real_floor(dataset: str, n: int, seed: int) -> tuple:
+    images = _train_images(dataset)
+    if n > len(images):
+        raise ValueError(f"real_floor: n={n} is larger than the {len(images)}-image training split; "
+                         f"expected n <= {len(images)}")
+    idx = np.sort(np.random.default_rng(seed).choice(len(images), size=n, replace=False))
+    result = evaluate(images[idx], dataset, n=None)
+    return tuple(result.items())
+
+
+def real_floor(dataset: str = "mnist", n: int = DEFAULT_N, seed: int = 0) -> dict:
+    """The metrics of ``n`` real training images (disjoint from the test split) vs the test split.
+
+    This is what a perfect generator would score at this ``n``; cached per process.
+    """
+    return dict(_real_floor(normalize_name(dataset), _check_n(n), int(seed)))
+
+
+def _fmt(key, value) -> str:
+    if value is None:
+        return "-"
+    if key == "modes":
+        return str(int(value))
+    if key == "fcd":
+        return f"{value:.3f}" if abs(value) < 1000 else f"{value:.1f}"
+    return f"{value:.4f}"
+
+
+def format_table(result: dict, floor: dict | None = None) -> str:
+    """The metrics as a plain-text table, with the real-data floor beside each value when given."""
+    header = ["metric", "value"] + (["real floor"] if floor is not None else []) + ["better", "meaning"]
+    rows = []
+    for key in METRIC_KEYS:
+        row = [key, _fmt(key, result.get(key))]
+        if floor is not None:
+            row.append(_fmt(key, floor.get(key)))
+        row += ["higher" if HIGHER_IS_BETTER[key] else "lower", DESCRIPTIONS[key]]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
+    numeric = {1, 2} if floor is not None else {1}
+
+    def line(cells):
+        return "  ".join(c.rjust(w) if i in numeric else c.ljust(w)
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    out = [line(header), line(["-" * w for w in widths])] + [line(r) for r in rows]
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------------------------------
+# runs, files and the CLI
+# --------------------------------------------------------------------------------------------------
+
+def _payload(result, floor, dataset, n, source, seconds) -> dict:
+    info = weights_info(dataset)
+    return {
+        "dataset": dataset, "n": int(n), "n_real": int(len(real_reference(dataset).features)),
+        "source": str(source), "result": result, "floor": floor,
+        "classifier": {"test_accuracy": info.get("test_accuracy"), "seed": info.get("seed")},
+        "higher_is_better": dict(HIGHER_IS_BETTER), "seconds": round(float(seconds), 2),
+    }
+
+
+def evaluate_run(run_dir, n: int = DEFAULT_N, dataset: str | None = None, out=None, seed: int = 0) -> dict:
+    """Evaluate the generator saved in a run folder and write ``metrics.json`` there (or to ``out``).
+
+    The run is read with :func:`gan_lab.runs.load_generator` (``preset.json`` and ``generator.keras``; a
+    missing or broken run raises :class:`gan_lab.runs.RunError`, a ValueError). Samples are read in the
+    preset's ``output`` range and scored against the preset's ``dataset`` (``dataset`` overrides it). A
+    conditional generator also gets ``conditional_accuracy``. Returns the written payload:
+    ``{"dataset", "n", "result", "floor", ..., "path"}``.
+    """
+    preset, generator = load_generator(run_dir)
+    dataset = normalize_name(dataset or preset.dataset)
+    start = time.perf_counter()
+    result = evaluate(generator, dataset, n=n, output=preset.output, seed=seed)
+    floor = real_floor(dataset, n)
+    payload = _payload(result, floor, dataset, n, run_dir, time.perf_counter() - start)
+    if sampling.is_conditional(generator):
+        payload["conditional_accuracy"] = conditional_accuracy(generator, dataset, output=preset.output, seed=seed)
+    payload["path"] = str(atomic_write_json(Path(out) if out else Path(run_dir) / "metrics.json", payload))
+    return payload
+
+
+def evaluate_file(path_npy, dataset: str | None = None, n: int | None = DEFAULT_N, out=None,
+                  value_range=None, seed: int = 0) -> dict:
+    """Evaluate images saved with ``np.save`` and write ``<name>.metrics.json`` beside them (or to ``out``).
+
+    The file is read with ``allow_pickle=False``. ``n=None`` uses every image; the floor is computed at the
+    number of images actually evaluated.
+    """
+    path = Path(path_npy)
+    if path.suffix.lower() != ".npy":
+        raise ValueError(f"{path}: expected a .npy file of images (saved with np.save) or a run folder")
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file; expected a .npy file of images (saved with np.save)")
+    if not dataset:
+        raise ValueError(f"{path}: say which dataset the samples imitate: --dataset mnist or "
+                         "--dataset fashion_mnist")
+    dataset = normalize_name(dataset)
+    try:
+        images = np.load(path, allow_pickle=False)
+    except Exception as exc:
+        raise ValueError(f"{path}: cannot read it as a .npy array without pickle ({exc}); expected an "
+                         "array of images saved with np.save") from None
+    start = time.perf_counter()
+    x = to_unit_images(images, value_range)  # clear errors before anything else
+    n_used = len(x) if n is None else min(_check_n(n), len(x))
+    result = evaluate(x, dataset, n=n_used, value_range="unit", seed=seed)
+    floor = real_floor(dataset, n_used)
+    payload = _payload(result, floor, dataset, n_used, path, time.perf_counter() - start)
+    target = Path(out) if out else path.with_name(path.stem + ".metrics.json")
+    payload["path"] = str(atomic_write_json(target, payload))
+    return payload
+
+
+def run_evaluate_command(args) -> int:
+    """Run ``evaluate`` for parsed ``args`` (``target``, ``dataset``, ``n``, ``out``); print the table."""
+    target = Path(args.target)
+    n = getattr(args, "n", DEFAULT_N)
+    if target.is_dir():
+        payload = evaluate_run(target, n=n, dataset=getattr(args, "dataset", None), out=getattr(args, "out", None))
+    elif target.suffix.lower() == ".npy":
+        payload = evaluate_file(target, getattr(args, "dataset", None), n=n, out=getattr(args, "out", None),
+                                value_range=getattr(args, "value_range", None))
+    elif not target.exists():
+        raise ValueError(f"{target}: no such run folder or .npy file")
+    else:
+        raise ValueError(f"{target}: expected a run folder (preset.json + generator.keras) or a .npy file")
+    print(f"{payload['source']}: {payload['dataset']}, {payload['n']} generated vs {payload['n_real']} "
+          f"test images (real floor: {payload['n']} training images vs the same test images)")
+    print(format_table(payload["result"], payload["floor"]))
+    if "conditional_accuracy" in payload:
+        acc = payload["conditional_accuracy"]
+        print(f"conditional accuracy (samples drawn for label L classified as L): {acc['accuracy']:.3f}; per class "
+              + " ".join(f"{a:.2f}" for a in acc["per_class"]))
+    print(f"wrote {payload['path']} ({payload['seconds']:.1f} s)")
+    return 0
+
+
+# --------------------------------------------------------------------------------------------------
+# during training: quality vs time or steps
+# --------------------------------------------------------------------------------------------------
+
+def _marks(values, name: str, kind) -> list:
+    """Sorted, validated score marks (steps or training seconds)."""
+    marks = sorted(kind(v) for v in (values or ()))
+    if marks and marks[0] <= 0:
+        raise ValueError(f"{name} must all be > 0, got {marks}; expected e.g. {name}=[1000, 2000]")
+    return marks
+
+
+class QualityCallback(keras.callbacks.Callback):
+    """Score a sample while a model trains; keep the rows and write ``quality.csv`` and ``quality.png``.
+
+    The one scoring callback of gan_lab: the notebooks and the benchmarks (``time_to_quality.py``,
+    ``quality_at_steps.py``) all use it. Each score is a row ``seconds`` (training
+    time), ``step``, ``epoch``, the eight metrics and ``eval_seconds``.
+
+    Args:
+        sample_fn: ``n -> images`` in [0, 1] (n, 28, 28) (other accepted ranges are inferred too), or
+            ``None`` to sample the trained gan_lab GAN's ``sampler`` (its EMA generator when it has one)
+            with :func:`gan_lab.sampling.sample` and the same noise (``seed``) every time, so successive
+            scores are comparable.
+        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        out_dir: folder for ``quality.csv`` and ``quality.png`` (created), or ``None`` to keep the rows in
+            :attr:`rows` only.
+        every_epochs: score after every ``every_epochs``-th epoch.
+        every_seconds: score after the first batch that ends ``every_seconds`` of training time after the
+            last score.
+        at_steps: score once when the step reaches each of these marks.
+        at_seconds: score once when the training clock reaches each of these marks (one mark per score,
+            so with ``final=False`` ``rows[i]`` belongs to the i-th mark).
+            With none of ``every_epochs``, ``every_seconds``, ``at_steps``, ``at_seconds``: every epoch.
+        stop_after_marks: stop training once every mark of ``at_steps`` / ``at_seconds`` has been scored.
+        n: images per score (default 2,000: faster, but FCD is biased up; :attr:`floor` holds the
+            real-data floor at the same ``n``, drawn in ``quality.png``).
+        output: ``"tanh"`` or ``"sigmoid"``, the GAN's output range (with ``sample_fn=None``).
+        seed: the noise seed (with ``sample_fn=None``).
+        append: keep the rows of an existing ``quality.csv`` (resuming a run) instead of starting afresh.
+        final: score once more at the end of training unless the last batch was just scored.
+        verbose: print a line per score.
+        on_score: called with each new row as it is scored (e.g. to print it in another format).
+        clock: the time source, ``time.perf_counter`` by default; every time reading goes through it.
+
+    ``step`` is the model's global step (``model.step``, a gan_lab GAN's generator updates) when it has one,
+    else the batches seen. Elapsed time counts training only: the callback's own scoring time is excluded.
+    Outside ``fit`` (a custom loop) call :meth:`score_now` yourself; time then runs from construction.
+    """
+
+    COLUMNS = ("seconds", "step", "epoch") + METRIC_KEYS + ("eval_seconds",)
+
+    def __init__(self, sample_fn=None, dataset: str = "mnist", out_dir=".", every_epochs: int | None = None,
+                 every_seconds: float | None = None, at_steps=None, at_seconds=None,
+                 stop_after_marks: bool = False, n: int = 2000, output: str = "tanh", seed: int = 0,
+                 append: bool = False, final: bool = True, verbose: bool = True, on_score=None,
+                 clock=time.perf_counter):
+        super().__init__()
+        if sample_fn is not None and not callable(sample_fn):
+            raise ValueError(f"sample_fn must be a callable n -> images (or None to sample the trained GAN), "
+                             f"got {type(sample_fn).__name__}")
+        if on_score is not None and not callable(on_score):
+            raise ValueError(f"on_score must be a callable row -> None, got {type(on_score).__name__}")
+        if every_epochs is not None and int(every_epochs) < 1:
+            raise ValueError(f"every_epochs must be >= 1, got {every_epochs}")
+        if every_seconds is not None and float(every_seconds) <= 0:
+            raise ValueError(f"every_seconds must be > 0, got {every_seconds}")
+        self.at_steps = _marks(at_steps, "at_steps", int)
+        self.at_seconds = _marks(at_seconds, "at_seconds", float)
+        if stop_after_marks and not (self.at_steps or self.at_seconds):
+            raise ValueError("stop_after_marks=True needs at_steps or at_seconds: expected the marks after "
+                             "which training stops")
+        if every_epochs is None and every_seconds is None and not (self.at_steps or self.at_seconds):
+            every_epochs = 1
+        if sample_fn is None and output not in ("tanh", "sigmoid"):
+            raise ValueError(f"output = {output!r} is invalid: expected 'tanh' ([-1, 1]) or 'sigmoid' ([0, 1]), "
+                             "the GAN's last activation (preset.output)")
+        self.sample_fn = sample_fn
+        self.dataset = normalize_name(dataset)
+        self.out_dir = None if out_dir is None else Path(out_dir)
+        self.every_epochs = None if every_epochs is None else int(every_epochs)
+        self.every_seconds = None if every_seconds is None else float(every_seconds)
+        self.stop_after_marks = stop_after_marks
+        self.n = int(n)
+        self.output = output
+        self.seed = seed
+        self.final = final
+        self.verbose = verbose
+        self.on_score = on_score
+        self.clock = clock
+        self.csv_path = None if out_dir is None else self.out_dir / "quality.csv"
+        self.png_path = None if out_dir is None else self.out_dir / "quality.png"
+        self.rows: list[dict] = []
+        if append and self.csv_path is not None and self.csv_path.is_file():
+            with open(self.csv_path, newline="") as fh:
+                self.rows = [{k: float(v) for k, v in r.items() if v not in (None, "")}
+                             for r in csv.DictReader(fh)]
+        self._fresh = not self.rows
+        self._offset = self.rows[-1]["seconds"] if self.rows else 0.0
+        self._banked = 0.0                 # training seconds of earlier fit() calls
+        self._since = self.clock()         # running since (None when paused)
+        self._fit_seen = False
+        self._step = int(self.rows[-1]["step"]) if self.rows else 0
+        self._epoch = 0
+        self._epoch_index = 0
+        self._steps_per_epoch = None
+        self._last_scored_step = None
+        self._last_score_time = 0.0
+        self.floor = None
+
+    # -- time keeping --------------------------------------------------------------------------
+    def elapsed(self) -> float:
+        """Training seconds so far, scoring time excluded (plus the last row's time when appending)."""
+        running = 0.0 if self._since is None else self.clock() - self._since
+        return self._offset + self._banked + running
+
+    def on_train_begin(self, logs=None):
+        if not self._fit_seen:
+            self._banked, self._fit_seen = 0.0, True
+        self._since = self.clock()
+        self._steps_per_epoch = (self.params or {}).get("steps")
+        if isinstance(getattr(self.model, "step", None), int):
+            self._step = self.model.step
+        self._last_score_time = self.rows[-1]["seconds"] if self.rows else self.elapsed()
+
+    def on_train_end(self, logs=None):
+        if self.final and self._last_scored_step != self._step:
+            self.score_now(self._step, self._epoch)
+        if self._since is not None:
+            self._banked += self.clock() - self._since
+            self._since = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_index = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._step += 1
+        now = self.elapsed()
+        step_due = bool(self.at_steps) and self._step >= self.at_steps[0]
+        time_due = bool(self.at_seconds) and now >= self.at_seconds[0]
+        every_due = self.every_seconds is not None and now - self._last_score_time >= self.every_seconds
+        if not (step_due or time_due or every_due):
+            return
+        if step_due:
+            self.at_steps.pop(0)
+        if time_due:
+            self.at_seconds.pop(0)
+        epoch = self._epoch_index
+        if self._steps_per_epoch:
+            epoch = epoch + (batch + 1) / self._steps_per_epoch
+        self.score_now(self._step, epoch)
+        if self.stop_after_marks and not (self.at_steps or self.at_seconds):
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._epoch = epoch + 1
+        if self.every_epochs is not None and (epoch + 1) % self.every_epochs == 0 \
+                and self._last_scored_step != self._step:
+            self.score_now(self._step, epoch + 1)
+
+    # -- scoring -------------------------------------------------------------------------------
+    def _sample(self, n: int):
+        if self.sample_fn is not None:
+            return self.sample_fn(n)
+        generator = getattr(self.model, "sampler", None)
+        if generator is None:
+            raise ValueError("QualityCallback(sample_fn=None) samples the trained model's `sampler` generator "
+                             "(a gan_lab GAN), but this model has none; pass sample_fn=lambda n: images")
+        return sampling.sample(generator, n, seed=self.seed, output=self.output)
+
+    def score_now(self, step: int = 0, epoch: float = 0) -> dict:
+        """Score a fresh sample now, append a row to :attr:`rows` (and ``quality.csv``, redrawing
+        ``quality.png``); returns the row."""
+        seconds = self.elapsed()
+        start = self.clock()
+        images = to_unit_images(self._sample(self.n))
+        n_used = min(self.n, len(images))
+        result = evaluate(images, self.dataset, n=n_used, value_range="unit")
+        row = {"seconds": round(seconds, 3), "step": int(step), "epoch": round(float(epoch), 4)}
+        row.update(result)
+        row["eval_seconds"] = round(self.clock() - start, 3)
+        self.rows.append(row)
+        if self.out_dir is not None:
+            self.floor = real_floor(self.dataset, n_used)
+            self._write_csv(row)
+            self._plot()
+        if self.on_score is not None:
+            self.on_score(row)
+        spent = self.clock() - start
+        if self._since is not None:
+            self._since += spent  # exclude the scoring time from the training clock
+        self._last_scored_step = int(step)
+        self._last_score_time = seconds
+        if self.verbose:
+            print(f"[quality] {seconds:7.1f}s step {step} epoch {float(epoch):g}: fcd {result['fcd']:.3f} "
+                  f"score {result['score']:.2f} modes {result['modes']} precision {result['precision']:.3f} "
+                  f"recall {result['recall']:.3f} (scored in {spent:.1f}s)", flush=True)
+        return row
+
+    def _write_csv(self, row):
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        fresh = self._fresh or not self.csv_path.is_file()
+        with open(self.csv_path, "w" if fresh else "a", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=self.COLUMNS)
+            if fresh:
+                writer.writeheader()
+            writer.writerow({k: row.get(k) for k in self.COLUMNS})
+        self._fresh = False
+
+    def _plot(self):
+        t = [r["seconds"] for r in self.rows]
+        fig = Figure(figsize=(10, 7), dpi=90)
+        FigureCanvasAgg(fig)
+        panels = [(("fcd",), "FCD (lower is better)"), (("score",), "classifier score"),
+                  (("precision", "recall"), "precision / recall (k=3)"),
+                  (("density", "coverage"), "density / coverage (k=5)")]
+        for i, (keys, title) in enumerate(panels):
+            ax = fig.add_subplot(2, 2, i + 1)
+            for key, color in zip(keys, ("tab:blue", "tab:orange")):
+                ax.plot(t, [r[key] for r in self.rows], "o-", color=color, ms=3, label=key)
+                ax.axhline(self.floor[key], color=color, ls="--", lw=1, label=f"{key}, real floor")
+            ax.set_title(title, fontsize=10)
+            ax.set_xlabel("training seconds (scoring excluded)")
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=7)
+        fig.suptitle(f"{self.dataset}: sample quality vs training time (n={self.n})")
+        fig.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.9, hspace=0.4, wspace=0.2)
+        fig.savefig(self.png_path)
