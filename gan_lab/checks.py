@@ -31,7 +31,7 @@ __all__ = [
     "FIXTURE_NAME", "FIXTURES_ENV", "FIXTURE_KEYS", "CS231N_KEYS", "load_fixtures", "rel_error",
     "test_sample_noise", "test_leaky_relu",
     "test_discriminator", "test_generator", "test_dc_discriminator", "test_dc_generator",
-    "test_gan_loss", "test_lsgan_loss", "fixed_weights", "gan_loss_mistakes", "lsgan_loss_mistakes",
+    "test_gan_loss", "test_lsgan_loss", "test_train_step", "fixed_weights", "gan_loss_mistakes", "lsgan_loss_mistakes",
 ]
 
 FIXTURE_NAME = "gan-checks-tf.npz"
@@ -553,9 +553,124 @@ def test_lsgan_loss(d_fn=losses.ls_discriminator_loss, g_fn=losses.ls_generator_
         lsgan_loss_mistakes(f["scores_real"], f["scores_fake"]))
 
 
+# ----------------------------------------------------------------------------------------- train step
+def _tiny_pair(f):
+    """A small dense generator (4 → 16 ReLU → 784 tanh) and discriminator (784 → 8 leaky ReLU → 1) with the
+    fixtures' fixed weights."""
+    import keras
+    g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                          keras.layers.Dense(784, activation="tanh")])
+    d = keras.Sequential([keras.Input((784,)), keras.layers.Dense(8), keras.layers.LeakyReLU(0.01),
+                          keras.layers.Dense(1)])
+    return fixed_weights(g, f["weights_rule"]), fixed_weights(d, f["weights_rule"])
+
+
+def _reference_step(f, real, z_d, z_g, g_first=False, stale_d=False):
+    """gan_lab's update written out (SGD, lr 0.5): D on (real, G(z_d)), then G on D(G(z_g)); variants for the
+    diagnoses. Returns the weights of (G, D) afterwards and the two losses."""
+    import keras
+    import tensorflow as tf
+    g, d = _tiny_pair(f)
+    d_opt, g_opt = keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5)
+    d_before = [w.numpy() for w in d.trainable_variables]
+
+    def d_step():
+        with tf.GradientTape() as tape:
+            loss = losses.discriminator_loss(d(real, training=True), d(g(z_d, training=True), training=True))
+        d_opt.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))
+        return loss
+
+    def g_step():
+        current = [w.numpy() for w in d.trainable_variables]
+        if stale_d:
+            for w, v in zip(d.trainable_variables, d_before):
+                w.assign(v)
+        with tf.GradientTape() as tape:
+            loss = losses.generator_loss(d(g(z_g, training=True), training=True))
+        g_opt.apply_gradients(zip(tape.gradient(loss, g.trainable_variables), g.trainable_variables))
+        for w, v in zip(d.trainable_variables, current):
+            w.assign(v)
+        return loss
+
+    if g_first:
+        g_loss = g_step()
+        d_loss = d_step()
+    else:
+        d_loss = d_step()
+        g_loss = g_step()
+    return [w.numpy() for w in g.weights], [w.numpy() for w in d.weights], float(d_loss), float(g_loss)
+
+
+def test_train_step(fn, fixtures=None):
+    """Check a train step ``fn(real_images, generator, discriminator, d_optimizer, g_optimizer, noise_fn)`` →
+    ``(d_loss, g_loss)``: one discriminator update on real images and fakes, then one generator update (with
+    the *updated* discriminator), each from its own ``tf.GradientTape``.
+
+    It runs ``fn`` once, eagerly, on small dense models with fixed weights and SGD(0.5) optimizers, with
+    ``noise_fn`` returning fixed noise (a new batch at each call: calling it once for both updates is fine
+    too), and compares the weights afterwards and the returned losses with gan_lab's update written out.
+    """
+    import keras
+    name = "test_train_step"
+    f = load_fixtures() if fixtures is None else fixtures
+    real = f["model_x"].astype(np.float32)
+    z = f["model_z"].astype(np.float32)
+    noises = [z, z[::-1].copy()]
+    calls = []
+
+    def noise_fn(batch_size):
+        calls.append(int(batch_size))
+        return noises[min(len(calls), 2) - 1][:int(batch_size)]
+
+    try:
+        g, d = _tiny_pair(f)
+        d_before, g_before = [w.numpy() for w in d.weights], [w.numpy() for w in g.weights]
+        out = fn(real, g, d, keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5), noise_fn)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise _CheckFailure(f"returned {type(out).__name__}, expected a pair (d_loss, g_loss)",
+                                "return d_loss, g_loss")
+        d_loss, g_loss = _scalar("d_loss", out[0]), _scalar("g_loss", out[1])
+    except Exception as exc:
+        return _error(name, exc)
+    g_after, d_after = [w.numpy() for w in g.weights], [w.numpy() for w in d.weights]
+    if calls and any(c != len(real) for c in calls):
+        return _report(name, False, f"noise_fn called with batch sizes {calls}",
+                       "draw one noise vector per real image: noise_fn(batch_size of the real batch)")
+    z_g = noises[1] if len(calls) >= 2 else noises[0]
+
+    def same(a, b):
+        return all(x.shape == y.shape and np.max(np.abs(x - y), initial=0.0) <= 1e-5 * (np.max(np.abs(y)) + 1e-3)
+                   for x, y in zip(a, b))
+
+    ref_g, ref_d, ref_dl, ref_gl = _reference_step(f, real, noises[0], z_g)
+    if same(d_after, d_before):
+        return _report(name, False, "the discriminator's weights did not change",
+                       "the discriminator was not updated: d_optimizer.apply_gradients(zip(d_grads, "
+                       "discriminator.trainable_variables))")
+    if same(g_after, g_before):
+        return _report(name, False, "the generator's weights did not change",
+                       "the generator was not updated: g_optimizer.apply_gradients(zip(g_grads, "
+                       "generator.trainable_variables))")
+    ok_d, ok_g = same(d_after, ref_d), same(g_after, ref_g)
+    ok_losses = rel_error([d_loss, g_loss], [ref_dl, ref_gl]) < 1e-4
+    details = f"discriminator update {'ok' if ok_d else 'wrong'}, generator update {'ok' if ok_g else 'wrong'}, " \
+              f"losses {'ok' if ok_losses else f'd={d_loss:.5g}, g={g_loss:.5g}, expected d={ref_dl:.5g}, g={ref_gl:.5g}'}"
+    if ok_d and ok_g and ok_losses:
+        return _report(name, True, details)
+    hint = "update D on real and fake images with discriminator_loss, then G with generator_loss"
+    if ok_d and not ok_g and same(g_after, _reference_step(f, real, noises[0], z_g, stale_d=True)[0]):
+        hint = ("the generator step used the discriminator from before its update: compute the generator loss in "
+                "a second tape, after d_optimizer.apply_gradients")
+    elif not ok_d and same(d_after, _reference_step(f, real, noises[0], z_g, g_first=True)[1]):
+        hint = "update the discriminator first, then the generator"
+    elif ok_d and ok_g:
+        hint = "return (d_loss, g_loss), the losses each update minimized"
+    return _report(name, False, details, hint)
+
+
 # These are checks to call, not pytest tests: keep pytest from collecting them if they are imported into a
 # test module (``from gan_lab.checks import test_gan_loss``).
 for _f in (test_sample_noise, test_leaky_relu, test_discriminator, test_generator, test_dc_discriminator,
-           test_dc_generator, test_gan_loss, test_lsgan_loss):
+           test_dc_generator, test_gan_loss, test_lsgan_loss, test_train_step):
     _f.__test__ = False
 del _f

@@ -501,3 +501,59 @@ def test_fixed_weights_rule_is_the_scripts(models):
     assert np.allclose(d.weights[2].numpy(), script.rule_values(2, (256, 256)) * np.sqrt(3 / 256), atol=1e-7)
     out = checks.fixed_weights(models.dc_generator(noise_dim=4), f["weights_rule"])(f["model_z"], training=False)
     assert np.abs(out.numpy() - f["dc_g_out_true"]).max() < 1e-4
+
+
+# ------------------------------------------------------------------------------------- train step
+def good_step(real, G, D, d_opt, g_opt, noise_fn, order="dg", stale=False, update_g=True):
+    """A learner's train step; the keyword arguments make the typical mistakes."""
+    n = tf.shape(real)[0]
+
+    def d_update():
+        with tf.GradientTape() as tape:
+            d_loss = losses.discriminator_loss(D(real, training=True), D(G(noise_fn(n), training=True), training=True))
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
+        return d_loss
+
+    def g_update():
+        with tf.GradientTape() as tape:
+            g_loss = losses.generator_loss(D(G(noise_fn(n), training=True), training=True))
+        if update_g:
+            g_opt.apply_gradients(zip(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables))
+        return g_loss
+
+    if stale:  # both losses in one tape, both updates from the same (old) discriminator
+        with tf.GradientTape(persistent=True) as tape:
+            fake = G(noise_fn(n), training=True)
+            d_loss = losses.discriminator_loss(D(real, training=True), D(fake, training=True))
+            g_loss = losses.generator_loss(D(G(noise_fn(n), training=True), training=True))
+        d_grads = tape.gradient(d_loss, D.trainable_variables)
+        g_grads = tape.gradient(g_loss, G.trainable_variables)
+        d_opt.apply_gradients(zip(d_grads, D.trainable_variables))
+        g_opt.apply_gradients(zip(g_grads, G.trainable_variables))
+        return d_loss, g_loss
+    if order == "gd":
+        g_loss = g_update()
+        return d_update(), g_loss
+    return d_update(), g_update()
+
+
+def test_train_step_check(capsys):
+    assert_pass(checks.test_train_step(good_step), capsys, "test_train_step")
+
+    def one_noise(real, G, D, d_opt, g_opt, noise_fn):  # one noise batch for both updates: also fine
+        z = noise_fn(tf.shape(real)[0])
+        return good_step(real, G, D, d_opt, g_opt, lambda n: z)
+    assert_pass(checks.test_train_step(one_noise), capsys, "test_train_step")
+
+
+def test_train_step_mistakes_are_named(capsys):
+    text = assert_fail(checks.test_train_step(lambda *a: good_step(*a, update_g=False)), capsys, "test_train_step")
+    assert "generator was not updated" in text, text
+    text = assert_fail(checks.test_train_step(lambda *a: good_step(*a, stale=True)), capsys, "test_train_step")
+    assert "discriminator from before its update" in text, text
+    text = assert_fail(checks.test_train_step(lambda *a: good_step(*a, order="gd")), capsys, "test_train_step")
+    assert "update the discriminator first" in text, text
+
+    def todo(*args):
+        raise NotImplementedError("exercise train_step: your code goes here")
+    assert "exercise train_step" in assert_fail(checks.test_train_step(todo), capsys, "test_train_step")
