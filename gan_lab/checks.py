@@ -6,13 +6,16 @@ Each ``test_*`` function takes *your* function as its argument (defaulting to ga
     from gan_lab import checks
     checks.test_leaky_relu(my_leaky_relu)
     checks.test_gan_loss(my_discriminator_loss, my_generator_loss)
-    checks.test_discriminator(my_discriminator)            # builds my_discriminator(), counts parameters
+    checks.test_discriminator(my_discriminator)            # builds it, counts parameters, compares outputs
 
 The reference values come from ``scripts/make_fixtures.py``, written with plain numpy (independent of
 gan_lab and TensorFlow). They ship inside the package (``gan_lab/fixtures/gan-checks-tf.npz``, a byte copy of
 the repository's ``unit-testing-data/gan-checks-tf.npz``), so the checks work from an installed wheel. A
 CS231n-style ``gan-checks-tf.npz`` from a course works too: ``load_fixtures("gan-checks-tf.npz")`` or
-``$GAN_LAB_FIXTURES``. Loss and leaky-ReLU inputs are float64; keep their dtype (relative error < 1e-8).
+``$GAN_LAB_FIXTURES``. Values must match to a relative error below 1e-5 (float32 computations pass). The model
+checks set fixed weights (a rule stored in the fixtures) and compare the model's outputs; loss checks name
+the typical mistake a wrong value comes from (sigmoid applied twice, ``from_logits`` missing, wrong labels,
+sum instead of mean, ...).
 """
 from __future__ import annotations
 
@@ -28,19 +31,24 @@ __all__ = [
     "FIXTURE_NAME", "FIXTURES_ENV", "FIXTURE_KEYS", "CS231N_KEYS", "load_fixtures", "rel_error",
     "test_sample_noise", "test_leaky_relu",
     "test_discriminator", "test_generator", "test_dc_discriminator", "test_dc_generator",
-    "test_gan_loss", "test_lsgan_loss",
+    "test_gan_loss", "test_lsgan_loss", "test_train_step", "fixed_weights", "gan_loss_mistakes", "lsgan_loss_mistakes",
 ]
 
 FIXTURE_NAME = "gan-checks-tf.npz"
 FIXTURES_ENV = "GAN_LAB_FIXTURES"
 PACKAGED_FIXTURES = "fixtures"  # the folder inside the gan_lab package (package data) that holds FIXTURE_NAME
-TOLERANCE = 1e-8
+TOLERANCE = 1e-5  # relative: float32 computations pass (the Keras idioms compute losses in float32)
+MODEL_TOLERANCE = 1e-4  # max |out - expected| / max |expected| for a model's outputs (float32 forward passes)
+DIAGNOSIS_TOLERANCE = 1e-3  # how close a wrong value must be to a typical mistake's value to name that mistake
 _COUNT_KEYS = ("dense_d_params", "dense_g_params_noise4", "dc_d_params", "dc_g_params_noise4")
 # What the checks read from gan_lab's own fixture file (it also holds ``minimax_g_loss_true``, for gan_lab's tests).
 FIXTURE_KEYS = ("lrelu_x", "lrelu_out_true", "logits_real", "logits_fake", "d_loss_true", "g_loss_true",
                 "scores_real", "scores_fake", "d_loss_lsgan_true", "g_loss_lsgan_true") + _COUNT_KEYS
 # The keys of the Stanford CS231n assignment's gan-checks-tf.npz. Its notebook checks the LSGAN losses on the
 # same logits (no separate scores), and states the parameter counts in code rather than in the file.
+# Fixed inputs, expected outputs and the fixed-weights rule of the model checks (gan_lab's file only).
+MODEL_KEYS = ("weights_rule", "model_x", "model_z", "dense_d_out_true", "dense_g_out_true", "dc_d_out_true",
+              "dc_g_out_true")
 CS231N_KEYS = ("lrelu_x", "lrelu_y", "logits_real", "logits_fake", "d_loss_true", "g_loss_true",
                "d_loss_lsgan_true", "g_loss_lsgan_true")
 
@@ -53,7 +61,7 @@ def load_fixtures(path=None):
     ``$GAN_LAB_FIXTURES`` (same) if set, else the copy packaged with gan_lab (``importlib.resources``). The
     file may be gan_lab's or a CS231n-style ``gan-checks-tf.npz`` (:data:`CS231N_KEYS`): its ``lrelu_y``
     becomes ``lrelu_out_true``, its logits also serve as the LSGAN scores, and the parameter counts come from
-    the packaged file. A missing file raises ``FileNotFoundError``, a file with other keys ``ValueError``;
+    the packaged file, and so do the model checks' inputs and outputs. A missing file raises ``FileNotFoundError``, a file with other keys ``ValueError``;
     both say where gan_lab looked and which keys it expected. Loaded with ``allow_pickle=False``.
     """
     if path is None and not os.environ.get(FIXTURES_ENV):
@@ -105,9 +113,9 @@ def _from_cs231n(found):
     fixtures.setdefault("lrelu_out_true", found["lrelu_y"])
     fixtures.setdefault("scores_real", found["logits_real"])
     fixtures.setdefault("scores_fake", found["logits_fake"])
-    if not all(key in fixtures for key in _COUNT_KEYS):
+    if not all(key in fixtures for key in _COUNT_KEYS + MODEL_KEYS):
         packaged = _packaged_fixtures()
-        for key in _COUNT_KEYS:
+        for key in _COUNT_KEYS + MODEL_KEYS:
             fixtures.setdefault(key, packaged[key])
     return fixtures
 
@@ -159,12 +167,6 @@ def _scalar(name, value):
     return float(arr.reshape(()))
 
 
-def _precision_hint(err, how="e.g. tf.ones_like(logits), not tf.ones(shape)"):
-    if err < 1e-4:
-        return f"close but not exact: did you compute in float32? keep the float64 inputs' dtype ({how})"
-    return ""
-
-
 def _tf_float64(x):
     import tensorflow as tf
     return tf.constant(x, dtype=tf.float64)
@@ -205,7 +207,7 @@ def test_sample_noise(fn=ops.sample_noise):
 
 
 def test_leaky_relu(fn=ops.leaky_relu, fixtures=None):
-    """Check ``fn(x)`` (alpha 0.01) against the fixture, relative error < 1e-8 in float64."""
+    """Check ``fn(x)`` (alpha 0.01) against the fixture, relative error < :data:`TOLERANCE`."""
     name = "test_leaky_relu"
     f = load_fixtures() if fixtures is None else fixtures
     x, expected = f["lrelu_x"], f["lrelu_out_true"]
@@ -217,8 +219,7 @@ def test_leaky_relu(fn=ops.leaky_relu, fixtures=None):
         return _report(name, False, f"output shape {out.shape}, expected {expected.shape}",
                        "leaky ReLU is elementwise; keep the input's shape")
     err = rel_error(out, expected)
-    hint = (_precision_hint(err, "tf.nn.leaky_relu keeps alpha in float32; use tf.maximum(x, alpha * x)")
-            or "leaky_relu(x) = x for x > 0 and alpha * x otherwise, alpha = 0.01")
+    hint = "leaky_relu(x) = x for x > 0 and alpha * x otherwise, alpha = 0.01"
     return _report(name, err < TOLERANCE, f"max relative error {err:.2g}", hint)
 
 
@@ -239,20 +240,6 @@ def _count_params(model, input_shapes):
     return int(model.count_params())
 
 
-def _check_count(name, builder, kwargs, input_shapes, expected, hint):
-    try:
-        model = builder(**kwargs)
-        count = _count_params(model, input_shapes)
-    except Exception as exc:
-        return _error(name, exc)
-    expected = int(expected)
-    diff = count - expected
-    details = f"count_params={count}, expected {expected}"
-    if diff:
-        details += f", off by {diff:+d}"
-    return _report(name, diff == 0, details, hint)
-
-
 def _models():
     import gan_lab.models  # imported lazily: the checks of losses and ops must not need it
     return gan_lab.models
@@ -263,68 +250,296 @@ def _noise_adjusted(base_noise4, noise_dim):
     return int(base_noise4) + (int(noise_dim) - 4) * 1024
 
 
+def fixed_weights(model, rule):
+    """Set every weight of ``model`` by the fixtures' rule (see ``scripts/make_fixtures.py``): tensor ``i`` of
+    ``model.weights`` is ``u_j = 2 frac(j a + i b) - 1`` scaled by its role (kernel, bias, BatchNorm gamma,
+    beta, moving mean, moving variance). Returns the model."""
+    a, b = (float(v) for v in np.asarray(rule).ravel()[:2])
+    values = []
+    for i, w in enumerate(model.weights):
+        shape = tuple(int(d) for d in w.shape)
+        j = np.arange(int(np.prod(shape)), dtype=np.float64)
+        u = (2.0 * np.mod(j * a + i * b, 1.0) - 1.0).reshape(shape)
+        name = w.path if hasattr(w, "path") else w.name
+        role = name.rsplit("/", 1)[-1].split(":")[0]
+        if role == "gamma":
+            v = 1.0 + 0.2 * u
+        elif role == "moving_mean":
+            v = 0.1 * u
+        elif role == "moving_variance":
+            v = 1.0 + 0.5 * (u + 1.0)
+        elif len(shape) >= 2:  # a kernel; a Conv2DTranspose kernel is (k, k, out, in), fan-in k*k*out
+            v = u * np.sqrt(3.0 / np.prod(shape[:-1]))
+        else:  # bias, beta
+            v = 0.1 * u
+        values.append(v.astype(np.float32))
+    model.set_weights(values)
+    return model
+
+
+def _layer_kinds(model):
+    """The model's layers as short names, activations included: 'dense', 'relu', 'lrelu(0.2)', 'bn', ..."""
+    kinds = []
+    for layer in getattr(model, "layers", []):
+        kind = type(layer).__name__
+        if kind == "SpectralNormalization":
+            layer, kind = layer.layer, type(layer.layer).__name__
+        if kind in ("InputLayer", "Reshape", "Flatten"):
+            continue
+        short = {"Dense": "dense", "Conv2D": "conv", "Conv2DTranspose": "convT", "BatchNormalization": "bn",
+                 "MaxPooling2D": "pool", "ReLU": "relu"}.get(kind, kind)
+        if kind == "LeakyReLU":
+            short = f"lrelu({float(layer.negative_slope):g})"
+        elif kind == "Activation":
+            short = getattr(layer.activation, "__name__", "activation")
+        kinds.append(short)
+        activation = getattr(layer, "activation", None)
+        act = getattr(activation, "__name__", "linear") if activation is not None else "linear"
+        if kind != "Activation" and act not in ("linear", None, "leaky_relu", "<lambda>"):  # a function's slope is unknown
+            kinds.append(act)
+    return kinds
+
+
+def _structure_hints(kinds, output_activation, hidden):
+    """Named mistakes visible in the layer list of a model whose outputs are wrong."""
+    hints = []
+    for i, k in enumerate(kinds[:-1]):
+        if k == "bn" and kinds[i + 1] in ("relu", "lrelu(0.01)", "lrelu(0.2)", "tanh", "sigmoid"):
+            hints.append("layer order: BatchNorm before the activation; here each block is "
+                         "layer → activation → BatchNorm")
+            break
+    acts = [k for k in kinds if k in ("relu", "sigmoid", "tanh", "elu", "selu", "gelu") or k.startswith("lrelu")]
+    hidden_acts, last = acts[:-1] if output_activation else acts, (acts[-1] if acts else "none")
+    if output_activation and last != output_activation:
+        hints.append(f"wrong output activation: {last}; the last layer needs {output_activation}")
+    if not output_activation and kinds and kinds[-1] not in ("dense", "conv"):
+        hints.append(f"wrong output activation: the last layer is followed by {kinds[-1]}; a discriminator "
+                     "returns raw logits (no sigmoid: the loss applies it)")
+    wrong_hidden = sorted({k for k in hidden_acts if k != hidden})
+    if wrong_hidden:
+        hints.append(f"hidden activations {', '.join(wrong_hidden)} where {hidden} is expected")
+    return hints
+
+
+def _output_diagnosis(out, expected, output_activation):
+    """Named mistakes recognizable from the outputs alone."""
+    close = lambda x: x.shape == expected.shape and np.max(np.abs(x - expected)) <= DIAGNOSIS_TOLERANCE * (
+        np.max(np.abs(expected)) + 1e-8)
+    sigmoid = lambda x: 1.0 / (1.0 + np.exp(-x))
+    if output_activation is None:
+        if close(np.log(np.clip(out, 1e-12, None)) - np.log(np.clip(1 - out, 1e-12, None))):
+            return "sigmoid on the output: a discriminator returns logits (the loss applies the sigmoid)"
+        return ""
+    pre = np.arctanh(np.clip(expected, -1 + 1e-12, 1 - 1e-12))  # the expected pre-activation
+    if out.shape == expected.shape:
+        if np.max(np.abs(out - sigmoid(pre))) <= DIAGNOSIS_TOLERANCE:
+            return "wrong output activation: sigmoid (pixels in [0, 1]); the data are in [-1, 1]: use tanh"
+        if np.max(np.abs(out - pre)) <= DIAGNOSIS_TOLERANCE * np.max(np.abs(pre)):
+            return "wrong output activation: none; end with tanh so pixels lie in [-1, 1] like the data"
+    return ""
+
+
+def _check_model(name, builder, kwargs, input_shapes, expected_count, count_hint, fixtures, x_key, out_key,
+                 output_activation, hidden, output_kwargs=None):
+    """Count the parameters of ``builder(**kwargs)``, then (for the fixture's architecture) set the fixed
+    weights and compare its outputs on the fixture's inputs."""
+    try:
+        model = builder(**kwargs)
+        count = _count_params(model, input_shapes)
+    except Exception as exc:
+        return _error(name, exc)
+    diff = count - int(expected_count)
+    details = f"count_params={count}, expected {int(expected_count)}"
+    if diff:
+        hint = count_hint
+        if diff < 0 and (-diff) % 4 == 0 and -diff // 4 in (1024, 7 * 7 * 128, 64, 128, 256):
+            hint = f"missing BatchNorm: {-diff} parameters = 4 × {-diff // 4} features short. {count_hint}"
+        return _report(name, False, f"{details}, off by {diff:+d}", hint)
+    if fixtures is None:  # a custom count: the architecture is the caller's, only the count is checked
+        return _report(name, True, details)
+    try:
+        if output_kwargs is not None and output_kwargs != kwargs:
+            model = builder(**output_kwargs)
+            _count_params(model, input_shapes)
+        fixed_weights(model, fixtures["weights_rule"])
+        x = fixtures[x_key].astype(np.float32)
+        try:
+            out = model(x, training=False)
+        except Exception:  # a discriminator built for (28, 28, 1) images
+            out = model(x.reshape(-1, 28, 28, 1), training=False)
+        out = _to_numpy(out).reshape(len(x), -1)
+    except Exception as exc:
+        return _error(name, exc)
+    expected = np.asarray(fixtures[out_key], dtype=np.float64)
+    if out.shape != expected.shape:
+        return _report(name, False, f"{details}; output shape {out.shape[1:]} per example, expected "
+                                    f"{expected.shape[1:]}", count_hint)
+    err = float(np.max(np.abs(out - expected)) / (np.max(np.abs(expected)) + 1e-8))
+    details = f"{details}; outputs with fixed weights: max error {err:.2g}"
+    if err <= MODEL_TOLERANCE:
+        return _report(name, True, details)
+    named = [_output_diagnosis(out, expected, output_activation)]
+    named += _structure_hints(_layer_kinds(model), output_activation, hidden)
+    named = [h for h in dict.fromkeys(named) if h]
+    return _report(name, False, details, "; ".join(named) or count_hint)
+
+
 def test_discriminator(fn=None, true_count=None, fixtures=None):
-    """Build ``fn()`` (default ``gan_lab.models.dense_discriminator``) and compare its parameter count."""
+    """Build ``fn()`` (default ``gan_lab.models.dense_discriminator``): its parameter count, then its logits
+    on the fixture's images with the fixed weights (see :func:`fixed_weights`)."""
     fn = _models().dense_discriminator if fn is None else fn
-    expected = true_count if true_count is not None else (fixtures or load_fixtures())["dense_d_params"]
-    return _check_count("test_discriminator", fn, {}, [(784,), (28, 28, 1)], expected,
-                        "the dense discriminator is 784 → 256 → 256 → 1, each Dense layer with a bias")
+    f = fixtures or load_fixtures()
+    return _check_model("test_discriminator", fn, {}, [(784,), (28, 28, 1)],
+                        f["dense_d_params"] if true_count is None else true_count,
+                        "the dense discriminator is Dense 256 → leaky ReLU 0.01 → Dense 256 → leaky ReLU 0.01 → "
+                        "Dense 1, each Dense layer with a bias", None if true_count is not None else f,
+                        "model_x", "dense_d_out_true", None, "lrelu(0.01)")
 
 
 def test_generator(fn=None, noise_dim=4, true_count=None, fixtures=None):
-    """Build ``fn(noise_dim=noise_dim)`` (default ``gan_lab.models.dense_generator``) and count parameters."""
+    """Build ``fn(noise_dim=noise_dim)`` (default ``gan_lab.models.dense_generator``): its parameter count,
+    then its images from the fixture's noise (noise_dim 4) with the fixed weights."""
     fn = _models().dense_generator if fn is None else fn
+    f = fixtures or load_fixtures()
     if true_count is None:
-        true_count = _noise_adjusted((fixtures or load_fixtures())["dense_g_params_noise4"], noise_dim)
-    return _check_count("test_generator", fn, {"noise_dim": noise_dim}, [(noise_dim,)], true_count,
-                        f"the dense generator is {noise_dim} → 1024 → 1024 → 784, each Dense layer with a bias")
+        true_count = _noise_adjusted(f["dense_g_params_noise4"], noise_dim)
+        checked = f
+    else:
+        checked = None
+    return _check_model("test_generator", fn, {"noise_dim": noise_dim}, [(noise_dim,)], true_count,
+                        f"the dense generator is {noise_dim} → Dense 1024 ReLU → Dense 1024 ReLU → Dense 784 tanh, "
+                        "each Dense layer with a bias", checked, "model_z", "dense_g_out_true", "tanh", "relu",
+                        output_kwargs={"noise_dim": 4})
 
 
 def test_dc_discriminator(fn=None, true_count=None, fixtures=None):
-    """Build ``fn()`` (default ``gan_lab.models.dc_discriminator``) and compare its parameter count."""
+    """Build ``fn()`` (default ``gan_lab.models.dc_discriminator``): its parameter count, then its logits on
+    the fixture's images with the fixed weights."""
     fn = _models().dc_discriminator if fn is None else fn
-    expected = true_count if true_count is not None else (fixtures or load_fixtures())["dc_d_params"]
-    return _check_count(
-        "test_dc_discriminator", fn, {}, [(28, 28, 1), (784,)], expected,
-        "expected Conv 32 5×5 valid + maxpool 2, Conv 64 5×5 valid + maxpool 2, Dense 1024, Dense 1 (all with bias)")
+    f = fixtures or load_fixtures()
+    return _check_model(
+        "test_dc_discriminator", fn, {}, [(28, 28, 1), (784,)],
+        f["dc_d_params"] if true_count is None else true_count,
+        "expected Conv 32 5×5 valid → leaky ReLU → maxpool 2, Conv 64 5×5 valid → leaky ReLU → maxpool 2, "
+        "Flatten, Dense 1024 → leaky ReLU, Dense 1 (all with bias)", None if true_count is not None else f,
+        "model_x", "dc_d_out_true", None, "lrelu(0.01)")
 
 
 def test_dc_generator(fn=None, noise_dim=4, true_count=None, fixtures=None):
-    """Build ``fn(noise_dim=noise_dim)`` (default ``gan_lab.models.dc_generator``) and count parameters."""
+    """Build ``fn(noise_dim=noise_dim)`` (default ``gan_lab.models.dc_generator``): its parameter count, then
+    its images from the fixture's noise with the fixed weights, in inference mode (BatchNorm's moving
+    statistics are fixed weights too)."""
     fn = _models().dc_generator if fn is None else fn
+    f = fixtures or load_fixtures()
     if true_count is None:
-        true_count = _noise_adjusted((fixtures or load_fixtures())["dc_g_params_noise4"], noise_dim)
-    return _check_count(
+        true_count = _noise_adjusted(f["dc_g_params_noise4"], noise_dim)
+        checked = f
+    else:
+        checked = None
+    return _check_model(
         "test_dc_generator", fn, {"noise_dim": noise_dim}, [(noise_dim,)], true_count,
-        "expected Dense 1024 + BN, Dense 7·7·128 + BN, Conv2DTranspose 64 4×4 + BN, Conv2DTranspose 1 4×4 "
-        "(BatchNorm has 4 parameters per feature; layers with bias)")
+        "expected Dense 1024 ReLU → BN, Dense 7·7·128 ReLU → BN, Conv2DTranspose 64 4×4 s2 ReLU → BN, "
+        "Conv2DTranspose 1 4×4 s2 tanh (BatchNorm has 4 parameters per feature; layers with bias)", checked,
+        "model_z", "dc_g_out_true", "tanh", "relu", output_kwargs={"noise_dim": 4})
 
 
 # --------------------------------------------------------------------------------------------- losses
-def _check_loss_pair(name, d_fn, g_fn, d_inputs, g_input, d_true, g_true, d_hint, g_hint):
+def _bce(logits, target):
+    return np.logaddexp(0.0, logits) - target * logits
+
+
+def _bce_on_probabilities(p, target):
+    """Keras's BinaryCrossentropy(from_logits=False): the inputs clipped to [1e-7, 1 - 1e-7] (in float32)."""
+    eps = np.float32(1e-7)
+    p = np.clip(np.asarray(p, np.float32), eps, np.float32(1) - eps).astype(np.float64)
+    return -(target * np.log(p) + (1 - target) * np.log(1 - p))
+
+
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def gan_loss_mistakes(logits_real, logits_fake):
+    """``({mistake: d_loss}, {mistake: g_loss})``: the values typical mistakes give on these logits."""
+    r, f = np.asarray(logits_real, np.float64), np.asarray(logits_fake, np.float64)
+    m = np.mean
+    d = {
+        "sigmoid applied twice (a sigmoid on the logits, then a loss that applies its own)":
+            m(_bce(_sigmoid(r), 1)) + m(_bce(_sigmoid(f), 0)),
+        "from_logits missing: the logits were treated as probabilities (BinaryCrossentropy(from_logits=True))":
+            m(_bce_on_probabilities(r, 1)) + m(_bce_on_probabilities(f, 0)),
+        "wrong label for fakes: the discriminator's target for fake images is 0":
+            m(_bce(r, 1)) + m(_bce(f, 1)),
+        "real and fake labels swapped (real → 1, fake → 0)": m(_bce(r, 0)) + m(_bce(f, 1)),
+        "mean vs sum: use the mean over each batch (tf.reduce_mean), not the sum": np.sum(_bce(r, 1)) + np.sum(_bce(f, 0)),
+        "one mean over both batches gives half the loss: it is a sum of two means":
+            m(np.concatenate([_bce(r, 1), _bce(f, 0)])),
+        "the fake-image term is missing": m(_bce(r, 1)),
+        "the real-image term is missing": m(_bce(f, 0)),
+    }
+    g = {
+        "sigmoid applied twice (a sigmoid on the logits, then a loss that applies its own)": m(_bce(_sigmoid(f), 1)),
+        "from_logits missing: the logits were treated as probabilities (BinaryCrossentropy(from_logits=True))":
+            m(_bce_on_probabilities(f, 1)),
+        "wrong label: the generator wants its fakes called real, target 1": m(_bce(f, 0)),
+        "the saturating minimax loss mean(log(1 - D(G(z)))); use the non-saturating mean(BCE(logits_fake, 1))":
+            -m(_bce(f, 0)),
+        "mean vs sum: use the mean over the batch (tf.reduce_mean), not the sum": np.sum(_bce(f, 1)),
+    }
+    return d, g
+
+
+def lsgan_loss_mistakes(scores_real, scores_fake):
+    """Like :func:`gan_loss_mistakes`, for the least-squares losses."""
+    r, f = np.asarray(scores_real, np.float64), np.asarray(scores_fake, np.float64)
+    m = np.mean
+    d = {"the factor 1/2 is missing": m((r - 1) ** 2) + m(f ** 2),
+         "a sigmoid on the scores: LSGAN works on raw scores": 0.5 * m((_sigmoid(r) - 1) ** 2) + 0.5 * m(_sigmoid(f) ** 2),
+         "wrong label for fakes: the target for fake images is 0": 0.5 * m((r - 1) ** 2) + 0.5 * m((f - 1) ** 2),
+         "mean vs sum: use the mean, not the sum": 0.5 * np.sum((r - 1) ** 2) + 0.5 * np.sum(f ** 2)}
+    g = {"the factor 1/2 is missing": m((f - 1) ** 2),
+         "a sigmoid on the scores: LSGAN works on raw scores": 0.5 * m((_sigmoid(f) - 1) ** 2),
+         "wrong label: the generator's target is 1": 0.5 * m(f ** 2),
+         "mean vs sum: use the mean, not the sum": 0.5 * np.sum((f - 1) ** 2)}
+    return d, g
+
+
+def _named_mistake(value, mistakes):
+    for mistake, wrong in mistakes.items():
+        if rel_error(value, wrong) < DIAGNOSIS_TOLERANCE:
+            return mistake
+    return ""
+
+
+def _check_loss_pair(name, d_fn, g_fn, d_inputs, g_input, d_true, g_true, d_hint, g_hint, mistakes):
     try:
         d = _scalar("d_fn", d_fn(*[_tf_float64(x) for x in d_inputs]))
         g = _scalar("g_fn", g_fn(_tf_float64(g_input)))
     except Exception as exc:
         return _error(name, exc)
     d_err, g_err = rel_error(d, d_true), rel_error(g, g_true)
+    d_mistakes, g_mistakes = mistakes
     hints = []
     if d_err >= TOLERANCE:
-        hints.append(_precision_hint(d_err) or f"discriminator loss {d:.6g}, expected {float(d_true):.6g}: {d_hint}")
+        hints.append(f"discriminator loss {d:.6g}, expected {float(d_true):.6g}: "
+                     f"{_named_mistake(d, d_mistakes) or d_hint}")
     if g_err >= TOLERANCE:
-        hints.append(_precision_hint(g_err) or f"generator loss {g:.6g}, expected {float(g_true):.6g}: {g_hint}")
-    return _report(name, not hints, f"max relative error d={d_err:.2g}, g={g_err:.2g}", "; ".join(dict.fromkeys(hints)))
+        hints.append(f"generator loss {g:.6g}, expected {float(g_true):.6g}: "
+                     f"{_named_mistake(g, g_mistakes) or g_hint}")
+    return _report(name, not hints, f"max relative error d={d_err:.2g}, g={g_err:.2g}", "; ".join(hints))
 
 
 def test_gan_loss(d_fn=losses.discriminator_loss, g_fn=losses.generator_loss, fixtures=None):
-    """Check ``d_fn(logits_real, logits_fake)`` and ``g_fn(logits_fake)`` (BCE GAN losses) against the fixture."""
+    """Check ``d_fn(logits_real, logits_fake)`` and ``g_fn(logits_fake)`` (BCE GAN losses) against the fixture;
+    a wrong value that a typical mistake gives is named (:func:`gan_loss_mistakes`)."""
     f = load_fixtures() if fixtures is None else fixtures
     return _check_loss_pair(
         "test_gan_loss", d_fn, g_fn, (f["logits_real"], f["logits_fake"]), f["logits_fake"],
         f["d_loss_true"], f["g_loss_true"],
         "it is mean(BCE(logits_real, 1)) + mean(BCE(logits_fake, 0)) — a sum of two means — "
         "with tf.nn.sigmoid_cross_entropy_with_logits on the logits",
-        "the non-saturating generator loss is mean(BCE(logits_fake, 1))")
+        "the non-saturating generator loss is mean(BCE(logits_fake, 1))",
+        gan_loss_mistakes(f["logits_real"], f["logits_fake"]))
 
 
 def test_lsgan_loss(d_fn=losses.ls_discriminator_loss, g_fn=losses.ls_generator_loss, fixtures=None):
@@ -334,12 +549,128 @@ def test_lsgan_loss(d_fn=losses.ls_discriminator_loss, g_fn=losses.ls_generator_
         "test_lsgan_loss", d_fn, g_fn, (f["scores_real"], f["scores_fake"]), f["scores_fake"],
         f["d_loss_lsgan_true"], f["g_loss_lsgan_true"],
         "it is 0.5 * mean((scores_real - 1)^2) + 0.5 * mean(scores_fake^2), on raw scores (no sigmoid)",
-        "it is 0.5 * mean((scores_fake - 1)^2)")
+        "it is 0.5 * mean((scores_fake - 1)^2)",
+        lsgan_loss_mistakes(f["scores_real"], f["scores_fake"]))
+
+
+# ----------------------------------------------------------------------------------------- train step
+def _tiny_pair(f):
+    """A small dense generator (4 → 16 ReLU → 784 tanh) and discriminator (784 → 8 leaky ReLU → 1) with the
+    fixtures' fixed weights."""
+    import keras
+    g = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="relu"),
+                          keras.layers.Dense(784, activation="tanh")])
+    d = keras.Sequential([keras.Input((784,)), keras.layers.Dense(8), keras.layers.LeakyReLU(0.01),
+                          keras.layers.Dense(1)])
+    return fixed_weights(g, f["weights_rule"]), fixed_weights(d, f["weights_rule"])
+
+
+def _reference_step(f, real, z_d, z_g, g_first=False, stale_d=False):
+    """gan_lab's update written out (SGD, lr 0.5): D on (real, G(z_d)), then G on D(G(z_g)); variants for the
+    diagnoses. Returns the weights of (G, D) afterwards and the two losses."""
+    import keras
+    import tensorflow as tf
+    g, d = _tiny_pair(f)
+    d_opt, g_opt = keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5)
+    d_before = [w.numpy() for w in d.trainable_variables]
+
+    def d_step():
+        with tf.GradientTape() as tape:
+            loss = losses.discriminator_loss(d(real, training=True), d(g(z_d, training=True), training=True))
+        d_opt.apply_gradients(zip(tape.gradient(loss, d.trainable_variables), d.trainable_variables))
+        return loss
+
+    def g_step():
+        current = [w.numpy() for w in d.trainable_variables]
+        if stale_d:
+            for w, v in zip(d.trainable_variables, d_before):
+                w.assign(v)
+        with tf.GradientTape() as tape:
+            loss = losses.generator_loss(d(g(z_g, training=True), training=True))
+        g_opt.apply_gradients(zip(tape.gradient(loss, g.trainable_variables), g.trainable_variables))
+        for w, v in zip(d.trainable_variables, current):
+            w.assign(v)
+        return loss
+
+    if g_first:
+        g_loss = g_step()
+        d_loss = d_step()
+    else:
+        d_loss = d_step()
+        g_loss = g_step()
+    return [w.numpy() for w in g.weights], [w.numpy() for w in d.weights], float(d_loss), float(g_loss)
+
+
+def test_train_step(fn, fixtures=None):
+    """Check a train step ``fn(real_images, generator, discriminator, d_optimizer, g_optimizer, noise_fn)`` →
+    ``(d_loss, g_loss)``: one discriminator update on real images and fakes, then one generator update (with
+    the *updated* discriminator), each from its own ``tf.GradientTape``.
+
+    It runs ``fn`` once, eagerly, on small dense models with fixed weights and SGD(0.5) optimizers, with
+    ``noise_fn`` returning fixed noise (a new batch at each call: calling it once for both updates is fine
+    too), and compares the weights afterwards and the returned losses with gan_lab's update written out.
+    """
+    import keras
+    name = "test_train_step"
+    f = load_fixtures() if fixtures is None else fixtures
+    real = f["model_x"].astype(np.float32)
+    z = f["model_z"].astype(np.float32)
+    noises = [z, z[::-1].copy()]
+    calls = []
+
+    def noise_fn(batch_size):
+        calls.append(int(batch_size))
+        return noises[min(len(calls), 2) - 1][:int(batch_size)]
+
+    try:
+        g, d = _tiny_pair(f)
+        d_before, g_before = [w.numpy() for w in d.weights], [w.numpy() for w in g.weights]
+        out = fn(real, g, d, keras.optimizers.SGD(0.5), keras.optimizers.SGD(0.5), noise_fn)
+        if not isinstance(out, (tuple, list)) or len(out) != 2:
+            raise _CheckFailure(f"returned {type(out).__name__}, expected a pair (d_loss, g_loss)",
+                                "return d_loss, g_loss")
+        d_loss, g_loss = _scalar("d_loss", out[0]), _scalar("g_loss", out[1])
+    except Exception as exc:
+        return _error(name, exc)
+    g_after, d_after = [w.numpy() for w in g.weights], [w.numpy() for w in d.weights]
+    if calls and any(c != len(real) for c in calls):
+        return _report(name, False, f"noise_fn called with batch sizes {calls}",
+                       "draw one noise vector per real image: noise_fn(batch_size of the real batch)")
+    z_g = noises[1] if len(calls) >= 2 else noises[0]
+
+    def same(a, b):
+        return all(x.shape == y.shape and np.max(np.abs(x - y), initial=0.0) <= 1e-5 * (np.max(np.abs(y)) + 1e-3)
+                   for x, y in zip(a, b))
+
+    ref_g, ref_d, ref_dl, ref_gl = _reference_step(f, real, noises[0], z_g)
+    if same(d_after, d_before):
+        return _report(name, False, "the discriminator's weights did not change",
+                       "the discriminator was not updated: d_optimizer.apply_gradients(zip(d_grads, "
+                       "discriminator.trainable_variables))")
+    if same(g_after, g_before):
+        return _report(name, False, "the generator's weights did not change",
+                       "the generator was not updated: g_optimizer.apply_gradients(zip(g_grads, "
+                       "generator.trainable_variables))")
+    ok_d, ok_g = same(d_after, ref_d), same(g_after, ref_g)
+    ok_losses = rel_error([d_loss, g_loss], [ref_dl, ref_gl]) < 1e-4
+    details = f"discriminator update {'ok' if ok_d else 'wrong'}, generator update {'ok' if ok_g else 'wrong'}, " \
+              f"losses {'ok' if ok_losses else f'd={d_loss:.5g}, g={g_loss:.5g}, expected d={ref_dl:.5g}, g={ref_gl:.5g}'}"
+    if ok_d and ok_g and ok_losses:
+        return _report(name, True, details)
+    hint = "update D on real and fake images with discriminator_loss, then G with generator_loss"
+    if ok_d and not ok_g and same(g_after, _reference_step(f, real, noises[0], z_g, stale_d=True)[0]):
+        hint = ("the generator step used the discriminator from before its update: compute the generator loss in "
+                "a second tape, after d_optimizer.apply_gradients")
+    elif not ok_d and same(d_after, _reference_step(f, real, noises[0], z_g, g_first=True)[1]):
+        hint = "update the discriminator first, then the generator"
+    elif ok_d and ok_g:
+        hint = "return (d_loss, g_loss), the losses each update minimized"
+    return _report(name, False, details, hint)
 
 
 # These are checks to call, not pytest tests: keep pytest from collecting them if they are imported into a
 # test module (``from gan_lab.checks import test_gan_loss``).
 for _f in (test_sample_noise, test_leaky_relu, test_discriminator, test_generator, test_dc_discriminator,
-           test_dc_generator, test_gan_loss, test_lsgan_loss):
+           test_dc_generator, test_gan_loss, test_lsgan_loss, test_train_step):
     _f.__test__ = False
 del _f

@@ -22,6 +22,7 @@ from gan_lab.data import to_unit_range
 from gan_lab.distribute import loggable
 from gan_lab.losses import get_loss, gradient_penalty
 from gan_lab.models import build_pair
+from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
 from gan_lab.presets import resolve_precision
 from gan_lab.sampling import generate, is_conditional, noise_dim_of, uniform_noise
@@ -273,20 +274,50 @@ class GAN(keras.Model):
         return generate(self.sampler, self.sample_noise(n) if noise is None else noise, labels)
 
 
+def user_train_step(train_step, generator, discriminator, d_optimizer, g_optimizer, noise_fn, compile=True):
+    """``step(real) -> {"d_loss", "g_loss"}`` from a learner's own ``train_step`` (the hook of :func:`run_a_gan`).
+
+    ``train_step(real_images, generator, discriminator, d_optimizer, g_optimizer, noise_fn)`` performs one
+    update (a discriminator step, then a generator step, each with its own ``tf.GradientTape``) and returns
+    ``(d_loss, g_loss)``; ``noise_fn(batch_size)`` returns the generator's input noise. ``real_images`` arrive
+    in the discriminator's input shape. With ``compile`` the step runs as a ``tf.function`` (much faster; the
+    Python code of ``train_step`` runs once, while tracing).
+    """
+    for opt, model in ((d_optimizer, discriminator), (g_optimizer, generator)):
+        if not opt.built:
+            opt.build(model.trainable_variables)
+
+    def step(real):
+        real = _as_images_for(discriminator, real)
+        d_loss, g_loss = train_step(real, generator, discriminator, d_optimizer, g_optimizer, noise_fn)
+        return {"d_loss": d_loss, "g_loss": g_loss}
+
+    return tf.function(step) if compile else step
+
+
 def run_a_gan(generator, discriminator, dataset, d_optimizer=None, g_optimizer=None, loss="bce", num_epochs=10,
               show_every=250, print_every=50, noise_dim=None, seed=0, d_steps=1, output="tanh", show=None,
-              max_steps=None):
+              max_steps=None, train_step=None, noise_fn=None):
     """Train with a plain Python loop over a ``tf.function`` step, as in CS231n's notebook.
 
     Every ``show_every`` iterations a grid of 16 samples is drawn (``show(images, step)`` if given, else a
     matplotlib figure inline) and every ``print_every`` the losses are printed. Returns the history as a dict
     of lists: ``step``, ``d_loss``, ``g_loss``. Optimizers default to Adam(1e-3, β1 0.5) as in CS231n.
+
+    ``train_step``: your own update instead of gan_lab's (see :func:`user_train_step` for its signature);
+    ``loss`` and ``d_steps`` are then up to it. ``noise_fn(batch_size)``: the noise it is given (default
+    :func:`gan_lab.ops.sample_noise` with ``noise_dim``), e.g. ``lambda n: sample_noise(n, NOISE_DIM)`` with
+    your own sampler.
     """
     d_optimizer = d_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
     g_optimizer = g_optimizer or keras.optimizers.Adam(1e-3, beta_1=0.5)
     noise_dim = noise_dim or noise_dim_of(generator)
-    step_fn = make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss=loss, noise_dim=noise_dim,
-                              d_steps=d_steps, seed=seed)
+    if train_step is not None:
+        noise_fn = noise_fn or functools.partial(sample_noise, dim=noise_dim)
+        step_fn = user_train_step(train_step, generator, discriminator, d_optimizer, g_optimizer, noise_fn)
+    else:
+        step_fn = make_train_step(generator, discriminator, d_optimizer, g_optimizer, loss=loss,
+                                  noise_dim=noise_dim, d_steps=d_steps, seed=seed)
     fixed_noise = uniform_noise(16, noise_dim, seed)
     if show is None:
         def show(images, step):

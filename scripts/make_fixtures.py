@@ -27,7 +27,24 @@ Contents (all float64, except the parameter counts, which are int64 scalars):
 ``dense_g_params_noise4``  parameter count of the dense generator, noise_dim 4 (1858320)
 ``dc_d_params``            parameter count of the DCGAN discriminator          (1102721)
 ``dc_g_params_noise4``     parameter count of the DCGAN generator, noise_dim 4 (6595521)
+``weights_rule``           (2,) the constants (a, b) of the fixed weights below
+``model_x``                (6, 784) images in [-1, 1], the discriminators' input
+``model_z``                (6, 4) noise in [-1, 1], the generators' input (noise_dim 4)
+``dense_d_out_true``       (6, 1) dense discriminator logits on ``model_x`` with the fixed weights
+``dense_g_out_true``       (6, 784) dense generator images from ``model_z`` with the fixed weights
+``dc_d_out_true``          (6, 1) DCGAN discriminator logits on ``model_x`` with the fixed weights
+``dc_g_out_true``          (6, 784) DCGAN generator images from ``model_z``, inference mode (BatchNorm
+                           uses its moving statistics, which are fixed weights too)
 =========================  ====================================================================
+
+Fixed weights: the model's weight tensors in Keras order (``model.weights``: per layer kernel, bias; BatchNorm
+gamma, beta, moving mean, moving variance), tensor number ``i`` of shape ``s`` filled with
+``u_j = 2 * frac(j * a + i * b) - 1`` (j = 0, 1, ... in row-major order, a quasi-random sequence in [-1, 1))
+and scaled: kernels by ``sqrt(3 / fan_in)`` (fan_in = all dimensions but the last; for a Conv2DTranspose
+kernel (k, k, out, in) the last is ``in``: fan_in = k * k * out), biases and betas by 0.1, gammas as
+``1 + 0.2 u``, moving means as ``0.1 u`` and moving variances as ``1 + 0.5 (u + 1)``. (Storing the weights
+themselves would take tens of megabytes; the rule is two numbers.) ``gan_lab.checks.fixed_weights`` applies
+the same rule to a learner's model.
 
 BCE(l, t) = softplus(l) - t·l is computed as ``np.logaddexp(0, l) - t * l`` (stable for large |l|), and
 every mean with ``math.fsum`` (correctly rounded, so the result does not depend on numpy's summation order).
@@ -134,6 +151,111 @@ def dc_generator_params(noise_dim=4):
     return total
 
 
+# ------------------------------------------------------------------------------ model outputs, fixed weights
+WEIGHTS_RULE = (0.6180339887498949, 0.41421356237309503)  # golden-ratio and sqrt(2) fractional parts
+BN_EPSILON = 1e-3  # Keras BatchNormalization's default
+
+
+def rule_values(index, shape):
+    """Tensor ``index`` of a model, before scaling: 2 * frac(j * a + index * b) - 1, row-major."""
+    a, b = WEIGHTS_RULE
+    j = np.arange(int(np.prod(shape)), dtype=np.float64)
+    return (2.0 * np.mod(j * a + index * b, 1.0) - 1.0).reshape(shape)
+
+
+class Weights:
+    """Hands out a model's fixed weight tensors in Keras order."""
+
+    def __init__(self):
+        self.index = 0
+
+    def _next(self, shape):
+        values = rule_values(self.index, shape)
+        self.index += 1
+        return values
+
+    def kernel(self, shape, fan_in):
+        return self._next(shape) * np.sqrt(3.0 / fan_in)
+
+    def bias(self, n):
+        return 0.1 * self._next((n,))
+
+    def dense(self, x, n_out):
+        w = self.kernel((x.shape[1], n_out), x.shape[1])
+        return x @ w + self.bias(n_out)
+
+    def batchnorm(self, x):
+        n = x.shape[-1]
+        gamma, beta = 1.0 + 0.2 * self._next((n,)), 0.1 * self._next((n,))
+        mean_, var = 0.1 * self._next((n,)), 1.0 + 0.5 * (self._next((n,)) + 1.0)
+        return gamma * (x - mean_) / np.sqrt(var + BN_EPSILON) + beta
+
+    def conv_valid(self, x, filters, k):
+        """Stride-1 'valid' cross-correlation, NHWC, kernel (k, k, c_in, filters)."""
+        c_in = x.shape[-1]
+        w = self.kernel((k, k, c_in, filters), k * k * c_in)
+        h, wd = x.shape[1] - k + 1, x.shape[2] - k + 1
+        out = np.zeros((x.shape[0], h, wd, filters))
+        for a in range(k):
+            for b in range(k):
+                out += np.einsum("nhwc,cf->nhwf", x[:, a:a + h, b:b + wd, :], w[a, b])
+        return out + self.bias(filters)
+
+    def conv_transpose_same(self, x, filters, k, stride):
+        """Transposed convolution, 'same' padding (output = stride * input), kernel (k, k, filters, c_in):
+        input pixel (i, j) adds x[i, j] . w[a, b] at (stride * i + a, stride * j + b) of the full output, which
+        is then cropped by (k - stride) // 2 at the top/left."""
+        n, h, wd, c_in = x.shape
+        w = self.kernel((k, k, filters, c_in), k * k * filters)
+        full = np.zeros((n, (h - 1) * stride + k, (wd - 1) * stride + k, filters))
+        for a in range(k):
+            for b in range(k):
+                full[:, a:a + stride * h:stride, b:b + stride * wd:stride, :] += np.einsum("nhwc,fc->nhwf", x, w[a, b])
+        top = (k - stride) // 2
+        return full[:, top:top + stride * h, top:top + stride * wd, :] + self.bias(filters)
+
+
+def lrelu(x):
+    return np.where(x > 0, x, LRELU_ALPHA * x)
+
+
+def relu(x):
+    return np.maximum(x, 0.0)
+
+
+def maxpool2(x):
+    n, h, w, c = x.shape
+    return x[:, :h // 2 * 2, :w // 2 * 2, :].reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def dense_discriminator_out(x):
+    w = Weights()
+    return w.dense(lrelu(w.dense(lrelu(w.dense(x, 256)), 256)), 1)
+
+
+def dense_generator_out(z):
+    w = Weights()
+    return np.tanh(w.dense(relu(w.dense(relu(w.dense(z, 1024)), 1024)), 28 * 28))
+
+
+def dc_discriminator_out(x):
+    w = Weights()
+    h = x.reshape(-1, 28, 28, 1)
+    h = maxpool2(lrelu(w.conv_valid(h, 32, 5)))
+    h = maxpool2(lrelu(w.conv_valid(h, 64, 5)))
+    h = lrelu(w.dense(h.reshape(h.shape[0], -1), 1024))  # flatten in (height, width, channel) order
+    return w.dense(h, 1)
+
+
+def dc_generator_out(z):
+    """Inference mode: Dense 1024 ReLU BN, Dense 7*7*128 ReLU BN, ConvT 64 ReLU BN, ConvT 1 tanh."""
+    w = Weights()
+    h = w.batchnorm(relu(w.dense(z, 1024)))
+    h = w.batchnorm(relu(w.dense(h, 7 * 7 * 128))).reshape(-1, 7, 7, 128)
+    h = w.batchnorm(relu(w.conv_transpose_same(h, 64, 4, 2)))
+    return np.tanh(w.conv_transpose_same(h, 1, 4, 2)).reshape(-1, 28 * 28)
+
+
 # ----------------------------------------------------------------------------------------------- main
 def make_fixtures():
     """Return the fixture dict (same content on every run)."""
@@ -143,6 +265,8 @@ def make_fixtures():
     scores_real = 0.8 + 0.5 * rng.standard_normal(N)
     scores_fake = 0.2 + 0.5 * rng.standard_normal(N)
     lrelu_x = 2.0 * rng.standard_normal((4, 16))
+    model_x = rng.uniform(-1.0, 1.0, (6, 28 * 28))
+    model_z = rng.uniform(-1.0, 1.0, (6, 4))
 
     return {
         "logits_real": logits_real,
@@ -160,6 +284,13 @@ def make_fixtures():
         "dense_g_params_noise4": np.int64(dense_generator_params(4)),
         "dc_d_params": np.int64(dc_discriminator_params()),
         "dc_g_params_noise4": np.int64(dc_generator_params(4)),
+        "weights_rule": np.array(WEIGHTS_RULE),
+        "model_x": model_x,
+        "model_z": model_z,
+        "dense_d_out_true": dense_discriminator_out(model_x),
+        "dense_g_out_true": dense_generator_out(model_z),
+        "dc_d_out_true": dc_discriminator_out(model_x),
+        "dc_g_out_true": dc_generator_out(model_z),
     }
 
 

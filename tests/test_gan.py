@@ -79,3 +79,40 @@ def test_ema_weights_follow_the_formula(mnist_small):
     for ema, w, w0 in zip(gan.ema_generator.weights, gan.generator.weights, before):
         np.testing.assert_allclose(ema.numpy(), decay * w0 + (1 - decay) * w.numpy(), rtol=1e-5, atol=1e-6)
     assert gan.sampler is gan.ema_generator
+
+
+def test_run_a_gan_uses_a_learners_train_step_and_noise():
+    """run_a_gan(train_step=..., noise_fn=...): the learner's update and sampler are what trains the models."""
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from gan_lab import losses
+    from gan_lab.gan import run_a_gan
+    from gan_lab.models import dense_discriminator, dense_generator
+
+    calls = {"step": 0, "noise": 0}
+
+    def noise_fn(n):
+        calls["noise"] += 1  # counted while tracing: the step is a tf.function
+        return tf.random.uniform((n, 4), -1.0, 1.0)
+
+    def train_step(real, G, D, d_opt, g_opt, noise):
+        calls["step"] += 1
+        with tf.GradientTape() as tape:
+            d_loss = losses.discriminator_loss(D(real), D(G(noise(tf.shape(real)[0]))))
+        d_opt.apply_gradients(zip(tape.gradient(d_loss, D.trainable_variables), D.trainable_variables))
+        with tf.GradientTape() as tape:
+            g_loss = losses.generator_loss(D(G(noise(tf.shape(real)[0]))))
+        g_opt.apply_gradients(zip(tape.gradient(g_loss, G.trainable_variables), G.trainable_variables))
+        return d_loss, g_loss + 100.0  # shifted: shows the history holds what the learner's step returned
+
+    keras.utils.set_random_seed(0)
+    G, D = dense_generator(noise_dim=4), dense_discriminator()
+    before = G.get_weights()[0].copy()
+    data = tf.data.Dataset.from_tensor_slices(np.zeros((64, 28, 28, 1), "float32")).batch(16)
+    history = run_a_gan(G, D, data, num_epochs=1, show_every=0, print_every=0, train_step=train_step,
+                        noise_fn=noise_fn)
+    assert len(history["step"]) == 4 and calls["step"] == 1 and calls["noise"] == 2  # traced once
+    assert not np.array_equal(before, G.get_weights()[0])
+    assert all(100.0 < g < 110.0 for g in history["g_loss"]), history["g_loss"]

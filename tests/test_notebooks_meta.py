@@ -96,3 +96,16 @@ def test_readme_lists_every_notebook():
         pytest.skip("no README table of the notebooks yet")
     for path in NOTEBOOKS:
         assert f"notebooks/{path.name}" in texts[0], f"the README table has no row / Colab badge for {path.name}"
+
+
+TF_LOG_LINE = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IWE]\d{4} \d\d:\d\d:\d+\.\d+ )",
+                         re.MULTILINE)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_no_tensorflow_log_lines_in_outputs(path):
+    for i, cell in enumerate(_code_cells(_read(path))):
+        for out in cell.outputs:
+            text = out.get("text", "") if out.output_type == "stream" else ""
+            assert not TF_LOG_LINE.search(text), \
+                f"{path.name}: code cell {i} has absl/TensorFlow log lines in its saved output: {text[:200]!r}"
