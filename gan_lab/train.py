@@ -55,21 +55,15 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
     strategy = strategy or tf.distribute.get_strategy()
     _check_budget(max_steps, max_seconds, epochs)
     distribute.check_budget(strategy, max_seconds)
-    run = Run(out_dir if out_dir is not None or resume else Run.default_folder(preset))
-    if resume:
-        preset = run.preset_for_resume(preset, {} if epochs is None else {"epochs": epochs})
-    else:
-        preset.validate()
-        run.refuse_existing()
+    run, preset = _open_run(preset, out_dir, resume, epochs)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-
     images, labels = _training_data(preset, images, data_dir)
     per_epoch = steps_per_epoch(len(images), preset.batch_size)
     target = max_steps if max_steps is not None else preset.epochs * per_epoch
 
     with distribute.folder_for_this_worker(run.folder, strategy, resume) as folder:
-        local = Run(folder)
+        local = Run(folder)  # the run folder itself, except on non-chief workers
         with strategy.scope():
             gan = build_gan(preset)
             seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
@@ -87,72 +81,105 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
             run.check_writable()
         if not resume or epochs is not None:  # a resume may raise the epochs: later resumes keep them
             local.write_preset(preset)
-        manager = local.checkpoint_manager(checkpoint, preset.keep_checkpoints)
 
-        history = cb.HistoryCSV(local.history_path, time_offset=float(seconds.numpy()),
-                                resume_step=gan.step if resume else None, steps_per_epoch=per_epoch, clock=clock)
-        grids = cb.SampleGrid(uniform_noise(_grid_size(preset), preset.noise_dim, preset.seed),
-                              local.samples_dir, preset.sample_every, preset.sample_unit, preset.output,
-                              labels=_grid_labels(preset, GRID_PER_CLASS), steps_per_epoch=per_epoch)
-        budget = cb.TrainingBudget(max_steps=target, max_seconds=max_seconds, clock=clock)
-        guard = cb.DivergenceGuard(preset.loss)
-
-        def before_save():
-            history.flush()
-            seconds.assign(history.seconds())
-
-        saver = cb.PeriodicCheckpoint(manager, preset.checkpoint_every,
-                                      distribute.checkpoint_seconds(strategy, preset.checkpoint_seconds),
-                                      before_save, veto=lambda: guard.nonfinite or not weights_finite(gan),
-                                      clock=clock)
-        stopper = cb.StopOnSignal()
-        # Order matters: the guard runs before the saver so a NaN step is never checkpointed.
-        all_callbacks = [history, guard, grids, budget, saver, stopper, *callbacks]
-        if tensorboard and distribute.is_chief(strategy):
-            all_callbacks.append(cb.TensorBoardLogger(local.folder / "tensorboard", grids=grids))
-
-        def write_state(status, reason=""):
-            local.write_state(status=status, reason=reason, step=gan.step, epoch=gan.step // per_epoch,
-                              seconds=round(history.seconds(), 3), preset=preset.name, dataset=preset.dataset,
-                              noise_dim=preset.noise_dim, output=preset.output,
-                              precision=resolve_precision(preset.precision))
-
+        watch = _Callbacks(gan, preset, local, checkpoint, seconds, per_epoch, target, max_seconds, strategy,
+                           resume, clock, tensorboard)
         if log:
             log(f"training {preset.name} on {preset.dataset} into {run.folder}: step {gan.step} -> {target} "
                 f"({per_epoch} steps/epoch" + (f", max_seconds {max_seconds:g}" if max_seconds is not None else "")
                 + ")")
-        with stopper:
-            write_state("running")
+        with watch.stopper:
+            watch.write_state("running")
             try:
                 gan.fit(training_batches(images, preset.batch_size, preset.output, preset.seed, labels, gan.step),
                         steps_per_epoch=per_epoch, initial_epoch=gan.step // per_epoch,
-                        epochs=math.ceil(target / per_epoch), callbacks=all_callbacks, verbose=verbose,
+                        epochs=math.ceil(target / per_epoch), callbacks=[*watch.all, *callbacks], verbose=verbose,
                         shuffle=False)  # training_batches orders the data (seeded, by step)
-                status, reason = _outcome(guard, stopper, budget, gan.step, target, max_steps)
-                if guard.nonfinite:
-                    _back_to_last_good(local, checkpoint, log, write_state, reason)
-                else:
-                    saver.save()
-                seconds.assign(history.seconds())
+                status, reason = _outcome(watch, gan.step, target, max_steps)
+                watch.final_checkpoint(reason, log)
+                seconds.assign(watch.history.seconds())
                 write_outputs(gan, preset, local)
-                write_state(status, reason)
+                watch.write_state(status, reason)
             except KeyboardInterrupt as exc:  # a second Ctrl-C / SIGTERM while saving
-                write_state("interrupted", f"{exc}; resume from the last checkpoint with --resume {run.folder}")
+                watch.write_state("interrupted", f"{exc}; resume from the last checkpoint with --resume {run.folder}")
                 raise
             except cb.CheckpointWriteError as exc:
-                write_state("interrupted", str(exc))
+                watch.write_state("interrupted", str(exc))
                 raise RunError(str(exc)) from None
             finally:
-                history.close()
+                watch.history.close()
 
     if log:
-        log(f"{status}: {reason}. step {gan.step}, {history.seconds():.1f} s of training. Outputs in {run.folder}"
-            + ("" if distribute.is_chief(strategy) else " (written by the chief)"))
+        log(f"{status}: {reason}. step {gan.step}, {watch.history.seconds():.1f} s of training. Outputs in "
+            f"{run.folder}" + ("" if distribute.is_chief(strategy) else " (written by the chief)"))
         log(f"generator weights fingerprint: {weights_fingerprint(gan.generator, trainable_only=True)} "
             f"(trainable), {weights_fingerprint(gan.generator)} (all, with BatchNorm statistics)")
     if status == "diverged":
         raise cb.DivergenceError(reason + f" The last good checkpoint is kept in {run.checkpoint_dir}.")
-    return RunResult(run.folder, gan.step, gan.step // per_epoch, history.seconds(), status, reason, gan)
+    return RunResult(run.folder, gan.step, gan.step // per_epoch, watch.history.seconds(), status, reason, gan)
+
+
+def _open_run(preset, out_dir, resume, epochs) -> tuple[Run, Preset]:
+    """The run folder and the preset to train: a new run's (validated; the folder must not hold a run), or
+    the stored one of the run to resume (``epochs`` may be raised, nothing else changed)."""
+    if resume:
+        run = Run(out_dir)
+        return run, run.preset_for_resume(preset, {} if epochs is None else {"epochs": epochs})
+    preset.validate()
+    run = Run(out_dir if out_dir is not None else Run.default_folder(preset))
+    run.refuse_existing()
+    return run, preset
+
+
+class _Callbacks:
+    """The callbacks that watch a run — history, divergence guard, sample grids, budget, checkpoints,
+    signals (and TensorBoard) — in the order they must run, and the run-state and final-checkpoint rules
+    that use them."""
+
+    def __init__(self, gan, preset, run: Run, checkpoint, seconds, per_epoch, target, max_seconds, strategy,
+                 resume, clock, tensorboard):
+        self.gan, self.preset, self.run, self.checkpoint, self.per_epoch = gan, preset, run, checkpoint, per_epoch
+        self.history = cb.HistoryCSV(run.history_path, time_offset=float(seconds.numpy()),
+                                     resume_step=gan.step if resume else None, steps_per_epoch=per_epoch,
+                                     clock=clock)
+        self.guard = cb.DivergenceGuard(preset.loss)
+        self.grids = cb.SampleGrid(uniform_noise(_grid_size(preset), preset.noise_dim, preset.seed),
+                                   run.samples_dir, preset.sample_every, preset.sample_unit, preset.output,
+                                   labels=_grid_labels(preset, GRID_PER_CLASS), steps_per_epoch=per_epoch)
+        self.budget = cb.TrainingBudget(max_steps=target, max_seconds=max_seconds, clock=clock)
+
+        def before_save():
+            self.history.flush()
+            seconds.assign(self.history.seconds())
+
+        self.saver = cb.PeriodicCheckpoint(run.checkpoint_manager(checkpoint, preset.keep_checkpoints),
+                                           preset.checkpoint_every,
+                                           distribute.checkpoint_seconds(strategy, preset.checkpoint_seconds),
+                                           before_save, clock=clock,
+                                           veto=lambda: self.guard.nonfinite or not weights_finite(gan))
+        self.stopper = cb.StopOnSignal()
+        # Order matters: the guard runs before the saver so a NaN step is never checkpointed.
+        self.all = [self.history, self.guard, self.grids, self.budget, self.saver, self.stopper]
+        if tensorboard and distribute.is_chief(strategy):
+            self.all.append(cb.TensorBoardLogger(run.folder / "tensorboard", grids=self.grids))
+
+    def write_state(self, status, reason=""):
+        preset = self.preset
+        self.run.write_state(status=status, reason=reason, step=self.gan.step, epoch=self.gan.step // self.per_epoch,
+                             seconds=round(self.history.seconds(), 3), preset=preset.name, dataset=preset.dataset,
+                             noise_dim=preset.noise_dim, output=preset.output,
+                             precision=resolve_precision(preset.precision))
+
+    def final_checkpoint(self, reason, log):
+        """Save the last step, or after NaN/Inf losses go back to the last checkpoint (saved before them)."""
+        if not self.guard.nonfinite:
+            self.saver.save()
+            return
+        try:
+            self.run.restore(self.checkpoint, log=log)
+        except RunError:
+            self.write_state("diverged", reason)
+            raise cb.DivergenceError(reason + " No checkpoint had been written yet.") from None
 
 
 def _check_budget(max_steps, max_seconds, epochs):
@@ -191,26 +218,17 @@ def _tracked(gan, seconds) -> dict:
     return tracked
 
 
-def _outcome(guard, stopper, budget, step, target, max_steps) -> tuple[str, str]:
+def _outcome(watch: _Callbacks, step, target, max_steps) -> tuple[str, str]:
     """``(status, reason)`` of a run that has stopped training."""
-    if guard.message:
-        return "diverged", guard.message
-    if stopper.received:
-        return "interrupted", f"received {stopper.received}"
+    if watch.guard.message:
+        return "diverged", watch.guard.message
+    if watch.stopper.received:
+        return "interrupted", f"received {watch.stopper.received}"
     if step >= target and max_steps is None:
         return "finished", f"completed the epochs ({target} steps)"
     if step >= target:
         return "stopped", f"reached max_steps={max_steps}"
-    return "stopped", budget.reason or "a callback stopped training"
-
-
-def _back_to_last_good(run: Run, checkpoint, log, write_state, reason):
-    """After NaN/Inf losses: restore the last checkpoint (saved before the losses blew up)."""
-    try:
-        run.restore(checkpoint, log=log)
-    except RunError:
-        write_state("diverged", reason)
-        raise cb.DivergenceError(reason + " No checkpoint had been written yet.") from None
+    return "stopped", watch.budget.reason or "a callback stopped training"
 
 
 def _grid_size(preset: Preset) -> int:
