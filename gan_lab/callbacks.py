@@ -6,6 +6,7 @@
 - :class:`PeriodicCheckpoint` — ``tf.train.CheckpointManager`` saves every N steps and every S seconds
 - :class:`DivergenceGuard` — stop on NaN/Inf losses or a discriminator that has won outright for too long
 - :class:`StopOnSignal`    — SIGINT/SIGTERM stop training at the end of the current step (then outputs are saved)
+- :class:`ProgressBar`     — global step out of the target step, with the losses
 - :func:`read_history`     — the rows of a ``history.csv``
 """
 from __future__ import annotations
@@ -348,6 +349,29 @@ class StopOnSignal(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.received:
             self.model.stop_training = True
+
+
+class ProgressBar(keras.callbacks.Callback):
+    """A progress bar over the whole run: global step out of the target step, with the losses.
+
+    Keras's own bar counts steps within an epoch, so a run resumed in the middle of an epoch would start at
+    1/937 and a run stopped early would jump to 937/937; this one always shows where the run really is."""
+
+    def __init__(self, target_step: int):
+        super().__init__()
+        self.target_step = int(target_step)
+        self.bar = None
+
+    def on_train_begin(self, logs=None):
+        self.bar = keras.utils.Progbar(self.target_step, unit_name="step")
+        self.bar.update(global_step(self.model))
+
+    def on_train_batch_end(self, batch, logs=None):
+        values = [(k, scalar(v)) for k, v in (logs or {}).items() if k in ("d_loss", "g_loss")]
+        self.bar.update(global_step(self.model), values=values)
+
+    def on_train_end(self, logs=None):
+        self.bar.update(global_step(self.model), finalize=True)
 
 
 class TensorBoardLogger(keras.callbacks.Callback):

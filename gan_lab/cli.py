@@ -251,9 +251,10 @@ def main(argv=None) -> int:
 
 
 def _one_line(exc) -> str:
+    """The message of a user error (a list of places tried keeps its lines)."""
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return f"{exc.filename}: {exc.strerror}"
-    return " ".join(str(exc).split())
+    return str(exc).strip()
 
 
 if __name__ == "__main__":

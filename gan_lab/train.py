@@ -46,6 +46,8 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
         images: uint8 training images (N, 28, 28) to use instead of loading ``preset.dataset``, or
             ``(images, labels)`` for a conditional preset.
         callbacks: extra Keras callbacks. ``tensorboard``: also log to ``RUN/tensorboard``.
+        verbose: 1 a progress bar over the whole run (global step / target step), 2 Keras's line per epoch, 0
+            nothing.
         strategy: a ``tf.distribute.Strategy`` (:mod:`gan_lab.distribute`).
         clock: the time source of the time budget, checkpoint timer and history (tests inject one).
 
@@ -83,7 +85,7 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
             local.write_preset(preset)
 
         watch = _Callbacks(gan, preset, local, checkpoint, seconds, per_epoch, target, max_seconds, strategy,
-                           resume, clock, tensorboard)
+                           resume, clock, tensorboard, verbose)
         if log:
             log(f"training {preset.name} on {preset.dataset} into {run.folder}: step {gan.step} -> {target} "
                 f"({per_epoch} steps/epoch" + (f", max_seconds {max_seconds:g}" if max_seconds is not None else "")
@@ -93,7 +95,8 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
             try:
                 gan.fit(training_batches(images, preset.batch_size, preset.output, preset.seed, labels, gan.step),
                         steps_per_epoch=per_epoch, initial_epoch=gan.step // per_epoch,
-                        epochs=math.ceil(target / per_epoch), callbacks=[*watch.all, *callbacks], verbose=verbose,
+                        epochs=math.ceil(target / per_epoch), callbacks=[*watch.all, *callbacks],
+                        verbose=0 if verbose == 1 else verbose,  # 1: our bar over the whole run, not per epoch
                         shuffle=False)  # training_batches orders the data (seeded, by step)
                 status, reason = _outcome(watch, gan.step, target, max_steps)
                 watch.final_checkpoint(reason, log)
@@ -137,7 +140,7 @@ class _Callbacks:
     that use them."""
 
     def __init__(self, gan, preset, run: Run, checkpoint, seconds, per_epoch, target, max_seconds, strategy,
-                 resume, clock, tensorboard):
+                 resume, clock, tensorboard, verbose):
         self.gan, self.preset, self.run, self.checkpoint, self.per_epoch = gan, preset, run, checkpoint, per_epoch
         self.history = cb.HistoryCSV(run.history_path, time_offset=float(seconds.numpy()),
                                      resume_step=gan.step if resume else None, steps_per_epoch=per_epoch,
@@ -162,6 +165,8 @@ class _Callbacks:
         self.all = [self.history, self.guard, self.grids, self.budget, self.saver, self.stopper]
         if tensorboard and distribute.is_chief(strategy):
             self.all.append(cb.TensorBoardLogger(run.folder / "tensorboard", grids=self.grids))
+        if verbose == 1:
+            self.all.append(cb.ProgressBar(target))
 
     def write_state(self, status, reason=""):
         preset = self.preset

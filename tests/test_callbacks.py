@@ -193,3 +193,17 @@ def test_first_signal_stops_training_a_second_one_interrupts_at_once():
         with pytest.raises(KeyboardInterrupt, match="second signal"):
             os.kill(os.getpid(), signal.SIGINT)
     assert signal.getsignal(signal.SIGTERM) is previous  # handlers restored
+
+
+def test_progress_bar_counts_global_steps_of_the_whole_run(capsys):
+    """Regression: Keras's per-epoch bar showed 1/937 on a resumed run and jumped to 937/937 when a run stopped
+    early; the run's bar counts global steps up to the target."""
+    from gan_lab.callbacks import ProgressBar
+    bar = _attach(ProgressBar(target_step=60), FakeModel(step=30))
+    bar.on_train_begin()
+    for _ in range(10):
+        bar.model.advance()
+        bar.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": 1.5, "real_score": 2.0})
+    bar.on_train_end()
+    out = capsys.readouterr().out
+    assert "40/60" in out and "937" not in out and "g_loss: 1.5" in out and "real_score" not in out
