@@ -7,7 +7,8 @@ For each preset:
              checkpoints, divergence guard, signal handling).
 Both skip `--warmup` steps (tracing) and time the next `--steps`. The ratio gan_lab/plain is the figure to
 watch (>= 1.0 means no framework overhead). Also prints the machine's matmul peak (fp32) measured here and the
-fraction of it each preset's step reaches (FLOPs counted by TensorFlow's profiler on the traced step).
+fraction of it each preset's step reaches (FLOPs of one update counted layer by layer, forward and backward,
+by gan_lab.flops: multiply-adds of Dense/Conv/ConvT only, and only the gradients each half of the update needs).
 
     python benchmarks/throughput.py --presets tf_tutorial_dcgan fast --steps 60
     python benchmarks/throughput.py --presets fast --set precision=mixed_bfloat16   # bf16 mixed precision
@@ -28,7 +29,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gan_lab.data import load_dataset, training_batches  # noqa: E402
-from gan_lab.gan import StepSeeds, build_gan, gan_update  # noqa: E402
+from gan_lab.flops import preset_update_flops  # noqa: E402
+from gan_lab.gan import StepSeeds, gan_update  # noqa: E402
 from gan_lab.losses import get_loss  # noqa: E402
 from gan_lab.models import build_pair  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides, resolve_precision  # noqa: E402
@@ -48,22 +50,6 @@ def matmul_peak(n=2048, reps=10, dtype=tf.float32, trials=3) -> float:
             f().numpy()
         best = max(best, 2 * n ** 3 * reps / (time.perf_counter() - t0) / 1e9)
     return best
-
-
-def step_flops(preset, images) -> float | None:
-    """FLOPs of one GAN update (D steps + G step), counted by the TF profiler on the traced graph."""
-    from tensorflow.python.profiler import model_analyzer, option_builder
-    gan = build_gan(preset)
-    batch = training_batches(images[: preset.batch_size], preset.batch_size).take(1).get_single_element()
-    labels = tf.zeros((preset.batch_size,), tf.int64)
-    fn = tf.function(lambda x, y: gan.train_step((x, y)))
-    graph = fn.get_concrete_function(batch, labels).graph
-    opts = option_builder.ProfileOptionBuilder.float_operation()
-    opts["output"] = "none"
-    try:
-        return model_analyzer.profile(graph, options=opts).total_float_ops
-    except Exception:
-        return None
 
 
 def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
@@ -148,8 +134,7 @@ def main(argv=None):
             if args.xla:
                 xla.append(plain_loop(preset, images, args.warmup, args.steps, jit_compile=True))
         p, o = max(plain), max(ours)
-        flops = step_flops(preset, images)
-        gflop = flops / 1e9 if flops else float("nan")
+        gflop = preset_update_flops(preset)["total"] / 1e9
         achieved = gflop * o / preset.batch_size
         print(f"{name:<20} {preset.batch_size:>5} {p:>12.0f} {o:>14.0f} {o / p:>6.2f} {gflop:>10.2f} "
               f"{achieved:>8.0f} {100 * achieved / peak:>10.0f}%" + (f" {max(xla):>16.0f}" if args.xla else ""))

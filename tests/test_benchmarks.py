@@ -59,3 +59,13 @@ def test_memory_benchmark_reports_peak_rss():
     out = _run("benchmarks/memory.py", "--presets", "fast", "--seconds", "3")
     row = [line for line in out.splitlines() if line.startswith("fast")][0].split()
     assert 100 < float(row[1]) < 8000 and int(row[2]) > 0
+
+
+def test_flops_benchmark_prints_the_layer_count_of_each_preset():
+    from gan_lab.flops import preset_update_flops
+    from gan_lab.presets import get_preset
+    out = _run("benchmarks/flops.py", "--presets", "fast", "wgan_gp")
+    rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(("fast", "wgan_gp"))}
+    for name in ("fast", "wgan_gp"):
+        assert float(rows[name][5]) == round(preset_update_flops(get_preset(name))["total"] / 1e9, 2)
+    assert int(rows["wgan_gp"][2]) == 5

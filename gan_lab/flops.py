@@ -1,0 +1,93 @@
+"""How much arithmetic one GAN update does: FLOPs counted layer by layer, forward and backward, counting only
+the gradients each half of the update really computes.
+
+Counted: the multiply-adds of Dense, Conv2D and Conv2DTranspose layers (2 FLOPs each), which are almost all of
+a GAN's arithmetic; not counted: biases, activations, BatchNorm, the optimizer update and the losses
+(element-wise work, a few percent at most for these models). For a layer with forward cost F on a batch,
+the gradient with respect to its input costs F and the gradient with respect to its weights costs F.
+
+One update (:func:`gan_lab.gan.gan_update`) of batch B with ``d_steps`` = k:
+
+- each discriminator step: G forward (no gradient flows into G: the tape differentiates D's weights only),
+  D forward on the real and the fake batch, and for both batches D's weight gradients plus its input
+  gradients down to (not including) its first layer;
+- the generator step: G forward, D forward on the fakes, D's input gradients through every layer (the
+  gradient must reach the image) but no weight gradients for D, then G's weight gradients and its input
+  gradients down to (not including) its first layer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+from keras import layers
+
+from gan_lab.models import build_pair
+
+
+def _shape(tensor_or_shape) -> tuple:
+    return tuple(getattr(tensor_or_shape, "shape", tensor_or_shape))
+
+
+def layer_flops(layer) -> int:
+    """Forward FLOPs of one layer for ONE example (2 per multiply-add; 0 for element-wise layers)."""
+    inner = layer.layer if isinstance(layer, layers.SpectralNormalization) else layer  # shapes: the wrapper's
+    if isinstance(inner, layers.Dense):
+        return 2 * int(inner.kernel.shape[0]) * int(inner.kernel.shape[1]) * _spatial(layer.output)
+    if isinstance(inner, layers.Conv2DTranspose):  # every input pixel scatters a k×k×C_out patch
+        kh, kw, c_out, c_in = (int(d) for d in inner.kernel.shape)
+        _, h, w, _ = _shape(layer.input)
+        return 2 * int(h) * int(w) * c_in * kh * kw * c_out
+    if isinstance(inner, layers.Conv2D):
+        kh, kw, c_in, c_out = (int(d) for d in inner.kernel.shape)
+        _, h, w, _ = _shape(layer.output)
+        return 2 * int(h) * int(w) * c_out * kh * kw * c_in
+    return 0
+
+
+def _spatial(tensor) -> int:
+    """Positions a Dense layer is applied at (1 for (N, features); H·W for (N, H, W, features))."""
+    dims = _shape(tensor)[1:-1]
+    out = 1
+    for d in dims:
+        out *= int(d)
+    return out
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """Per-example FLOPs of a model: ``forward``, and ``input_grads_after_first`` (the input gradients of every
+    counted layer but the first, which a backward pass that stops at the model's input skips)."""
+
+    forward: int
+    first: int
+
+    @property
+    def input_grads_after_first(self) -> int:
+        return self.forward - self.first
+
+
+def model_cost(model: keras.Model) -> ModelCost:
+    costs = [c for c in (layer_flops(layer) for layer in model.layers) if c]
+    return ModelCost(forward=sum(costs), first=costs[0] if costs else 0)
+
+
+def update_flops(generator, discriminator, batch_size: int, d_steps: int = 1) -> dict:
+    """FLOPs of one GAN update, split as ``{"d_step": ..., "g_step": ..., "total": ...}`` (see the module
+    docstring for what is counted)."""
+    g, d = model_cost(generator), model_cost(discriminator)
+    per_d_step = (g.forward                                   # fakes
+                  + 2 * d.forward                             # D on real and fake
+                  + 2 * (d.forward + d.input_grads_after_first))  # D weight + input grads, both batches
+    g_step = (g.forward + d.forward                           # fakes through D
+              + d.forward                                     # D input grads through every layer
+              + g.forward + g.input_grads_after_first)        # G weight + input grads
+    d_total, g_total = d_steps * per_d_step * batch_size, g_step * batch_size
+    return {"d_step": d_total, "g_step": g_total, "total": d_total + g_total}
+
+
+def preset_update_flops(preset) -> dict:
+    """:func:`update_flops` of a preset's architecture at its batch size and ``d_steps``. A gradient penalty
+    (``gp_weight``, WGAN-GP) adds a double backward pass through D that is not counted: a lower bound then."""
+    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width)
+    return update_flops(generator, discriminator, preset.batch_size, preset.d_steps)
