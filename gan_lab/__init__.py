@@ -18,6 +18,7 @@ Modules, one job each:
 - :mod:`gan_lab.evaluation` — scoring images, generators and run folders; ``gan-lab evaluate``; QualityCallback
 - :mod:`gan_lab.explore`  — latent-space interpolation
 - :mod:`gan_lab.files`    — atomic file writes
+- :mod:`gan_lab.flops`    — FLOPs of one GAN update, counted layer by layer
 - :mod:`gan_lab.cli`      — ``gan-lab ...`` (``python -m gan_lab ...``)
 
 Submodules are imported lazily so ``import gan_lab`` is fast; ``gan_lab.models`` etc. work as usual.
@@ -33,7 +34,7 @@ require_tensorflow_backend()
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "ops", "models", "losses", "gan", "sampling", "train", "runs", "callbacks", "distribute", "presets",
-               "checks", "plots", "metrics", "evaluation", "explore", "files", "cli")
+               "checks", "plots", "metrics", "evaluation", "explore", "files", "flops", "cli")
 
 
 def __getattr__(name):
