@@ -74,6 +74,7 @@ def test_cli_user_error_is_one_line_without_traceback():
     (["train", "--spectral-norm", "maybe"], "spectral_norm takes a yes/no value, got 'maybe'"),
     (["train", "--cpu-replicas", "0"], "cpu_replicas = 0 is invalid"),
     (["sample", "RUN", "--n", "0", "--out", "x.npy"], "n = 0 is invalid"),
+    (["train", "--resume", "RUN"], "--resume RUN_DIR continues the run in that folder: drop --out"),
 ])
 def test_cli_bad_values_exit_2_with_message(args, expected, capsys, tmp_path):
     args = [a.replace("x.npy", str(tmp_path / "x.npy")).replace("RUN", str(tmp_path)) for a in args]
