@@ -17,6 +17,7 @@ Modules, one job each:
 - :mod:`gan_lab.metrics`  — sample-quality metrics as pure NumPy functions (FID form, precision/recall, ...)
 - :mod:`gan_lab.evaluation` — scoring images, generators and run folders; ``gan-lab evaluate``; QualityCallback
 - :mod:`gan_lab.explore`  — latent-space interpolation
+- :mod:`gan_lab.toy`      — a 2-D toy GAN (ring of Gaussians): mode counts, decision surface, gradient field
 - :mod:`gan_lab.files`    — atomic file writes
 - :mod:`gan_lab.flops`    — FLOPs of one GAN update, counted layer by layer
 - :mod:`gan_lab.cli`      — ``gan-lab ...`` (``python -m gan_lab ...``)
@@ -34,7 +35,7 @@ require_tensorflow_backend()
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "ops", "models", "losses", "gan", "sampling", "train", "runs", "callbacks", "distribute", "presets",
-               "checks", "plots", "metrics", "evaluation", "explore", "files", "flops", "cli")
+               "checks", "plots", "metrics", "evaluation", "explore", "files", "flops", "cli", "toy")
 
 
 def __getattr__(name):

@@ -32,6 +32,7 @@ __all__ = [
     "test_sample_noise", "test_leaky_relu",
     "test_discriminator", "test_generator", "test_dc_discriminator", "test_dc_generator",
     "test_gan_loss", "test_lsgan_loss", "test_train_step", "fixed_weights", "gan_loss_mistakes", "lsgan_loss_mistakes",
+    "test_scale_images", "test_spread", "test_frechet_distance", "test_gradient_penalty",
 ]
 
 FIXTURE_NAME = "gan-checks-tf.npz"
@@ -668,9 +669,173 @@ def test_train_step(fn, fixtures=None):
     return _report(name, False, details, hint)
 
 
+# ------------------------------------------------------------------------- exercises of notebooks 03-06
+def _check_value(name, value, expected, mistakes, hint, what="value"):
+    """PASS if ``value`` matches ``expected`` (relative :data:`TOLERANCE`); else FAIL, naming the mistake of
+    ``mistakes`` (``{description: the value it gives}``) that ``value`` matches, or giving ``hint``."""
+    value, expected = _to_numpy(value), _to_numpy(expected)
+    if value.shape != expected.shape:
+        return _report(name, False, f"{what} has shape {value.shape}, expected {expected.shape}", hint)
+    err = rel_error(value, expected) if value.size else 0.0
+    if err < TOLERANCE:
+        return _report(name, True, f"max relative error {err:.2g}")
+    named = next((m for m, wrong in mistakes.items()
+                  if np.shape(wrong) == value.shape and np.all(np.isfinite(wrong)) and rel_error(value, wrong) < DIAGNOSIS_TOLERANCE), "")
+    return _report(name, False, f"max relative error {err:.2g}", named or hint)
+
+
+def test_scale_images(fn=None):
+    """Check ``fn(images, output)``: uint8 images in [0, 255] → float32 in [-1, 1] (``output="tanh"``) or
+    [0, 1] (``"sigmoid"``), the range of the generator's last activation (notebook 03)."""
+    from gan_lab import data
+    name = "test_scale_images"
+    fn = data.scale_images if fn is None else fn
+    images = np.array([[0, 1, 60, 127, 128], [129, 200, 254, 255, 90]], np.uint8).reshape(2, 1, 5)
+    x = images.astype(np.float64)
+    wrapped = (images * np.uint8(2)).astype(np.float64)  # uint8 arithmetic wraps around at 256
+    tanh, sigmoid = x / 127.5 - 1.0, x / 255.0
+    common = {"the images were not divided by 255": x,
+              "the shift by -1 is missing: x / 127.5 lies in [0, 2]": x / 127.5,
+              "centred but not stretched: (x - 127.5) / 255 lies in [-0.5, 0.5]": (x - 127.5) / 255.0}
+    cases = {"tanh": (tanh, {"uint8 arithmetic overflowed (images * 2 wraps around at 256): convert to float32 "
+                             "first": wrapped / 255.0 - 1.0,
+                             "that is the [0, 1] scaling, for a sigmoid generator; tanh needs [-1, 1]": sigmoid}),
+             "sigmoid": (sigmoid, {"that is the [-1, 1] scaling, for a tanh generator; sigmoid needs [0, 1]": tanh})}
+    for output, (expected, mistakes) in cases.items():
+        try:
+            out = fn(images.copy(), output)
+        except Exception as exc:
+            return _error(name, exc)
+        dtype, values = str(getattr(out, "dtype", type(out).__name__)), _to_numpy(out)
+        if values.shape != expected.shape or rel_error(values, expected) >= TOLERANCE:
+            return _check_value(name, out, expected, {**mistakes, **common},
+                                "tanh: x / 127.5 - 1 (0 → -1, 255 → 1); sigmoid: x / 255", f"fn(images, {output!r})")
+        if "float32" not in dtype:
+            return _report(name, False, f"fn(images, {output!r}) has dtype {dtype}, expected float32",
+                           "the models compute in float32: np.asarray(images, np.float32) first")
+    return _report(name, True, "tanh: 0 → -1, 255 → 1; sigmoid: 0 → 0, 255 → 1; float32")
+
+
+def test_spread(fn):
+    """Check ``fn(images)`` → the per-pixel standard deviation across the batch, averaged over the pixels
+    (notebook 04's crude diversity number); a batch of identical images must give 0."""
+    name = "test_spread"
+    rng = np.random.default_rng(4)  # a shared pattern, a brightness per image and noise: the three stds differ
+    images = (0.5 * rng.uniform(0, 1, (1, 28, 28)) + rng.uniform(0, 0.3, (8, 1, 1))
+              + rng.uniform(0, 0.2, (8, 28, 28))).astype(np.float32)
+    x = images.astype(np.float64)
+    try:
+        value = _scalar("fn(images)", fn(images))
+        same = _scalar("fn(identical images)", fn(np.repeat(images[:1], 8, axis=0)))
+    except Exception as exc:
+        return _error(name, exc)
+    mistakes = {"axis: that is the spread of the pixels within each image; take the std across images (axis 0)":
+                    np.std(x.reshape(len(x), -1), axis=1).mean(),
+                "one std over every number of the batch mixes both: take the std across images (axis 0), then "
+                "the mean over the pixels": np.std(x),
+                "the variance, not the standard deviation": np.var(x, axis=0).mean(),
+                "the sample std (ddof=1): use the population std, np.std's default": np.std(x, axis=0, ddof=1).mean()}
+    hint = "np.std(images, axis=0).mean(): per pixel across the batch, then the mean"
+    if abs(same) > 1e-6 and rel_error(value, np.std(x, axis=0).mean()) < TOLERANCE:
+        return _report(name, False, f"fn(8 identical images) = {same:.4g}, expected 0",
+                       "images that are all the same have no spread: the std across images (axis 0) is 0")
+    return _check_value(name, value, np.std(x, axis=0).mean(), mistakes, hint)
+
+
+def _trace_sqrt_product(s1, s2):
+    """Tr((Σ1Σ2)^½) as the sum of the square roots of the eigenvalues of Σ1Σ2 (real and ≥ 0 for covariances)."""
+    return float(np.sum(np.sqrt(np.clip(np.linalg.eigvals(s1 @ s2).real, 0, None))))
+
+
+def test_frechet_distance(fn=None):
+    """Check ``fn(mu1, sigma1, mu2, sigma2)`` → ‖μ1 − μ2‖² + Tr(Σ1 + Σ2 − 2(Σ1Σ2)^½) (Heusel et al. 2017, the
+    formula of FID and of notebook 05's FCD) on two fixed 4-d Gaussians; identical Gaussians must give 0."""
+    from gan_lab import metrics
+    name = "test_frechet_distance"
+    fn = metrics.frechet_distance if fn is None else fn
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(4, 4)), rng.normal(size=(4, 4))
+    mu1, mu2 = rng.normal(size=4), rng.normal(size=4)
+    s1, s2 = a @ a.T / 4 + np.eye(4) * 0.5, b @ b.T / 4 + np.eye(4) * 0.5
+    try:
+        value = _scalar("fn(mu1, sigma1, mu2, sigma2)", fn(mu1, s1, mu2, s2))
+        same = _scalar("fn(mu1, sigma1, mu1, sigma1)", fn(mu1, s1, mu1, s1))
+    except Exception as exc:
+        return _error(name, exc)
+    d2, tr, tr_sqrt = float((mu1 - mu2) @ (mu1 - mu2)), float(np.trace(s1) + np.trace(s2)), _trace_sqrt_product(s1, s2)
+    expected = d2 + tr - 2 * tr_sqrt
+    mistakes = {"the factor 2 before Tr((Σ1Σ2)^½) is missing": d2 + tr - tr_sqrt,
+                "Tr(Σ1Σ2) instead of Tr((Σ1Σ2)^½): the matrix square root is missing": d2 + tr - 2 * np.trace(s1 @ s2),
+                "Tr(Σ1^½ Σ2^½): the square root is of the product, sqrtm(Σ1 Σ2)":
+                    d2 + tr - 2 * np.trace(_psd_sqrt(s1) @ _psd_sqrt(s2)),
+                "‖μ1 − μ2‖ is not squared": np.sqrt(d2) + tr - 2 * tr_sqrt,
+                "the square root of the distance: FID and FCD are the squared distance d²": np.sqrt(max(expected, 0.0))}
+    if abs(same) > 1e-6 and rel_error(value, expected) < TOLERANCE:
+        return _report(name, False, f"fn(mu1, sigma1, mu1, sigma1) = {same:.4g}, expected 0",
+                       "a Gaussian is at distance 0 from itself: Tr(Σ + Σ − 2(ΣΣ)^½) = 0")
+    return _check_value(name, value, expected, mistakes,
+                        "‖μ1 − μ2‖² + Tr(Σ1) + Tr(Σ2) − 2 Tr(sqrtm(Σ1 Σ2)), with scipy.linalg.sqrtm (take .real)")
+
+
+def _psd_sqrt(s):
+    w, v = np.linalg.eigh(s)
+    return (v * np.sqrt(np.clip(w, 0, None))) @ v.T
+
+
+def test_gradient_penalty(fn=None):
+    """Check ``fn(critic, real, fake, alpha)`` → E[(‖∇D(x̂)‖₂ − 1)²] with x̂ = α·real + (1 − α)·fake, one α per
+    example, the norm over all pixels of each image (Gulrajani et al. 2017, eq. 3; notebook 06). The critic is
+    D(x) = Σ tanh(w·x) with fixed weights, whose gradient is known in closed form."""
+    import tensorflow as tf
+    name = "test_gradient_penalty"
+    fn = losses.gradient_penalty if fn is None else fn
+    rng = np.random.default_rng(6)
+    real, fake = (rng.uniform(-1, 1, (4, 3, 3, 1)).astype(np.float32) for _ in range(2))
+    w = rng.normal(0, 0.8, (1, 3, 3, 1)).astype(np.float32)
+    alpha = np.array([0.1, 0.4, 0.7, 0.95], np.float32)
+    wt = tf.constant(w)
+
+    def critic(x):
+        return tf.reduce_sum(tf.tanh(wt * x), axis=[1, 2, 3])
+
+    try:
+        value = _scalar("fn(critic, real, fake, alpha)", fn(critic, tf.constant(real), tf.constant(fake),
+                                                            tf.constant(alpha)))
+    except Exception as exc:
+        if "shape" in str(exc).lower() or "broadcast" in str(exc).lower() or "incompatible" in str(exc).lower():
+            return _report(name, False, f"raised {type(exc).__name__}",
+                           "alpha has one value per example, shape (N,): reshape it to (N, 1, 1, 1) to mix images")
+        return _error(name, exc)
+    r, f, a, w64 = (np.asarray(t, np.float64) for t in (real, fake, alpha.reshape(-1, 1, 1, 1), w))
+
+    def grads(x):  # ∇ Σ tanh(w x) = w (1 − tanh²(w x))
+        return w64 * (1 - np.tanh(w64 * x) ** 2)
+
+    def norms(g):
+        return np.sqrt((g ** 2).reshape(len(g), -1).sum(axis=1))
+
+    g = grads(a * r + (1 - a) * f)
+    expected = np.mean((norms(g) - 1) ** 2)
+    mistakes = {"the penalty is squared: mean((‖∇‖ − 1)²), not mean(|‖∇‖ − 1|)": np.mean(np.abs(norms(g) - 1)),
+                "the squared norm ‖∇‖² was used: the norm is the square root of the sum of squares":
+                    np.mean((norms(g) ** 2 - 1) ** 2),
+                "one norm over the whole batch: take one norm per example (reduce over the pixel axes 1, 2, 3)":
+                    (np.sqrt((g ** 2).sum()) - 1) ** 2,
+                "the gradient was taken at the real images: take it at x̂ = α·real + (1 − α)·fake":
+                    np.mean((norms(grads(r)) - 1) ** 2),
+                "α and 1 − α swapped: this check expects x̂ = α·real + (1 − α)·fake (the paper's convention)":
+                    np.mean((norms(grads(a * f + (1 - a) * r)) - 1) ** 2),
+                "alpha was not reshaped: α of shape (N,) times images (N, H, W, 1) broadcasts to (N, H, W, N); "
+                "reshape it to (N, 1, 1, 1)": np.mean((norms(grads(a.reshape(-1) * r + (1 - a.reshape(-1)) * f)) - 1) ** 2)}
+    return _check_value(name, value, expected, mistakes,
+                        "x̂ = α·real + (1 − α)·fake; the gradient of critic(x̂) with respect to x̂ (tape.watch); "
+                        "its norm per example; mean((norm − 1)²)")
+
+
 # These are checks to call, not pytest tests: keep pytest from collecting them if they are imported into a
 # test module (``from gan_lab.checks import test_gan_loss``).
 for _f in (test_sample_noise, test_leaky_relu, test_discriminator, test_generator, test_dc_discriminator,
-           test_dc_generator, test_gan_loss, test_lsgan_loss, test_train_step):
+           test_dc_generator, test_gan_loss, test_lsgan_loss, test_train_step, test_scale_images, test_spread,
+           test_frechet_distance, test_gradient_penalty):
     _f.__test__ = False
 del _f

@@ -75,12 +75,15 @@ if importlib.util.find_spec("gan_lab") is None:  # Colab, or a fresh environment
 import gan_lab
 
 # Data: gan_lab's loader looks in $GAN_LAB_DATA_DIR, then the Keras cache, ..., and downloads as a last
-# resort (that is what happens in Colab). Jupyter and nbval run this notebook from notebooks/, but a
-# relative GAN_LAB_DATA_DIR (CI sets ../shared/data) is meant from the repository root: resolve it there.
+# resort (that is what happens in Colab). Jupyter and nbval run this notebook from notebooks/ (the learner
+# copy from notebooks/learner/), but a relative GAN_LAB_DATA_DIR (CI sets ../shared/data) is meant from the
+# repository root: resolve it there.
 _data_dir = os.environ.get("GAN_LAB_DATA_DIR", "")
 if _data_dir and not os.path.isabs(_data_dir) and not os.path.isdir(_data_dir):
-    if os.path.isdir(os.path.join("..", _data_dir)):
-        os.environ["GAN_LAB_DATA_DIR"] = os.path.abspath(os.path.join("..", _data_dir))
+    for _up in ("..", os.path.join("..", "..")):  # from notebooks/, from notebooks/learner/
+        if os.path.isdir(os.path.join(_up, _data_dir)):
+            os.environ["GAN_LAB_DATA_DIR"] = os.path.abspath(os.path.join(_up, _data_dir))
+            break
 
 '''  # str.format fields: dist, repo_url; the cell ends with SETUP_END
 

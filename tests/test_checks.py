@@ -557,3 +557,94 @@ def test_train_step_mistakes_are_named(capsys):
     def todo(*args):
         raise NotImplementedError("exercise train_step: your code goes here")
     assert "exercise train_step" in assert_fail(checks.test_train_step(todo), capsys, "test_train_step")
+
+
+# ------------------------------------------- the exercises of notebooks 03-06: the solution passes, mistakes named
+def test_scale_images_check(capsys):
+    assert_pass(checks.test_scale_images(), capsys, "test_scale_images")
+
+    def keras_style(images, output):  # a Rescaling-style float32 formula passes too
+        x = tf.cast(images, tf.float32)
+        return x / 127.5 - 1.0 if output == "tanh" else x * (1 / 255)
+    assert_pass(checks.test_scale_images(keras_style), capsys, "test_scale_images")
+
+
+@pytest.mark.parametrize("fn, named", [
+    (lambda x, o: (x * 2) / 255 - 1 if o == "tanh" else x / 255, "uint8 arithmetic overflowed"),
+    (lambda x, o: np.float32(x) / 255, "that is the [0, 1] scaling"),
+    (lambda x, o: np.float32(x) / 127.5 - 1, "that is the [-1, 1] scaling"),
+    (lambda x, o: np.float32(x) / 127.5 if o == "tanh" else np.float32(x) / 255, "the shift by -1 is missing"),
+    (lambda x, o: np.float64(x) / 127.5 - 1 if o == "tanh" else np.float64(x) / 255, "expected float32"),
+])
+def test_scale_images_mistakes_are_named(fn, named, capsys):
+    assert named in assert_fail(checks.test_scale_images(fn), capsys, "test_scale_images")
+
+
+def test_spread_check(capsys):
+    assert_pass(checks.test_spread(lambda im: np.std(im, axis=0).mean()), capsys, "test_spread")
+    assert_pass(checks.test_spread(lambda im: tf.reduce_mean(tf.math.reduce_std(im, axis=0))), capsys, "test_spread")
+
+
+@pytest.mark.parametrize("fn, named", [
+    (lambda im: np.std(im, axis=(1, 2)).mean(), "the spread of the pixels within each image"),
+    (lambda im: np.std(im), "one std over every number"),
+    (lambda im: np.var(im, axis=0).mean(), "the variance"),
+    (lambda im: np.std(im, axis=0, ddof=1).mean(), "ddof=1"),
+])
+def test_spread_mistakes_are_named(fn, named, capsys):
+    assert named in assert_fail(checks.test_spread(fn), capsys, "test_spread")
+
+
+def scipy_fd(mu1, s1, mu2, s2, two=2.0, sqrt=True, square_mu=True):
+    from scipy import linalg
+    diff = np.asarray(mu1) - np.asarray(mu2)
+    covmean = linalg.sqrtm(s1 @ s2).real if sqrt else s1 @ s2
+    d = diff @ diff if square_mu else np.sqrt(diff @ diff)
+    return float(d + np.trace(s1) + np.trace(s2) - two * np.trace(covmean))
+
+
+def test_frechet_distance_check(capsys):
+    assert_pass(checks.test_frechet_distance(), capsys, "test_frechet_distance")
+    assert_pass(checks.test_frechet_distance(scipy_fd), capsys, "test_frechet_distance")
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(two=1.0), "the factor 2"), (dict(sqrt=False), "the matrix square root is missing"),
+    (dict(square_mu=False), "is not squared"),
+])
+def test_frechet_distance_mistakes_are_named(kwargs, named, capsys):
+    fn = lambda m1, s1, m2, s2: scipy_fd(m1, s1, m2, s2, **kwargs)  # noqa: E731
+    assert named in assert_fail(checks.test_frechet_distance(fn), capsys, "test_frechet_distance")
+
+
+def test_frechet_distance_not_squared_is_named(capsys):
+    fd_root = lambda *a: np.sqrt(max(scipy_fd(*a), 0.0))  # noqa: E731
+    assert "squared distance" in assert_fail(checks.test_frechet_distance(fd_root), capsys, "test_frechet_distance")
+
+
+def my_gradient_penalty(critic, real, fake, alpha, per_example=True, square=True, swap=False, at_real=False,
+                        squared_norm=False, reshape_alpha=True):
+    a = tf.reshape(alpha, (-1, 1, 1, 1)) if reshape_alpha else alpha
+    x_hat = real if at_real else (a * fake + (1 - a) * real if swap else a * real + (1 - a) * fake)
+    with tf.GradientTape() as tape:
+        tape.watch(x_hat)
+        scores = critic(x_hat)
+    g = tape.gradient(scores, x_hat)
+    sq = tf.reduce_sum(g ** 2, axis=[1, 2, 3]) if per_example else tf.reduce_sum(g ** 2)
+    norm = sq if squared_norm else tf.sqrt(sq)
+    return tf.reduce_mean((norm - 1) ** 2 if square else tf.abs(norm - 1))
+
+
+def test_gradient_penalty_check(capsys):
+    assert_pass(checks.test_gradient_penalty(), capsys, "test_gradient_penalty")
+    assert_pass(checks.test_gradient_penalty(my_gradient_penalty), capsys, "test_gradient_penalty")
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(square=False), "the penalty is squared"), (dict(squared_norm=True), "the squared norm"),
+    (dict(per_example=False), "one norm over the whole batch"), (dict(at_real=True), "taken at the real images"),
+    (dict(swap=True), "α and 1 − α swapped"), (dict(reshape_alpha=False), "reshape it to (N, 1, 1, 1)"),
+])
+def test_gradient_penalty_mistakes_are_named(kwargs, named, capsys):
+    fn = lambda *a: my_gradient_penalty(*a, **kwargs)  # noqa: E731
+    assert named in assert_fail(checks.test_gradient_penalty(fn), capsys, "test_gradient_penalty")

@@ -35,6 +35,13 @@ def test_learner_notebooks_are_generated_and_current():
             f"{path.name} is stale: run python scripts/make_learner_notebooks.py"
 
 
+def test_every_image_notebook_has_a_learner_version():
+    """Notebooks 01-06 each have at least one exercise (00, the 2-D toy GAN, has none)."""
+    solutions = sorted(make.SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
+    with_exercises = {p.name for p in make.planned()}
+    assert [p.name for p in solutions if not p.name.startswith("00_")] == sorted(with_exercises)
+
+
 def test_learner_version_hides_every_solution():
     for path in LEARNER:
         solution = json.loads((make.SOLUTIONS / path.name).read_text(encoding="utf-8"))

@@ -6,6 +6,7 @@ installing gan_lab (checkout, uploaded wheel, package index) and its message whe
 """
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -110,6 +111,20 @@ def test_setup_cell_keeps_the_notebook_specific_tail():
     tail = "\nimport warnings\nwarnings.filterwarnings('ignore')"
     cell = sync.setup_cell("old setup\n" + sync.SETUP_END + tail, SETTINGS)
     assert cell == sync.SETUP_CELL.format(**SETTINGS) + sync.SETUP_END + tail
+
+
+@pytest.mark.parametrize("where", ["notebooks", "notebooks/learner"])
+def test_setup_cell_resolves_a_relative_data_dir_from_the_repository_root(tmp_path, monkeypatch, where):
+    """CI's GAN_LAB_DATA_DIR=../shared/data is meant from the repository root; the solution notebooks run from
+    notebooks/, the learner ones from notebooks/learner/."""
+    source = setup_source(NOTEBOOKS[0])
+    data_dir_part = source[source.index("_data_dir = "):source.index(sync.SETUP_END)]
+    (tmp_path / "data").mkdir()
+    (tmp_path / where).mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / where)
+    monkeypatch.setenv("GAN_LAB_DATA_DIR", "data")
+    exec(data_dir_part, {"os": os})
+    assert os.environ["GAN_LAB_DATA_DIR"] == str(tmp_path / "data")
 
 
 # ------------------------------------------------------------------------ the setup cell's install paths
