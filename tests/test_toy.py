@@ -1,12 +1,8 @@
 """gan_lab.toy: the ring of Gaussians, the mode count, the toy networks, the snapshots (decision surface and the
 generator's gradient field) and the training loop (short runs: the notebook 00 shows the long ones)."""
-import dataclasses
-
 import keras
 import matplotlib
 import numpy as np
-import pytest
-import tensorflow as tf
 
 from gan_lab import toy
 
