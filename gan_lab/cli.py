@@ -98,17 +98,24 @@ def add_sample(sub):
 
 def add_evaluate(sub):
     p = sub.add_parser(
-        "evaluate", help="score a run's generator (or a .npy of samples) with FCD, precision/recall, ...",
-        description="Score generated images against the test split with gan_lab's classifier metrics "
-                    "(FCD, classifier score, modes, class KL, precision, recall, density, coverage); "
-                    "prints a table with the real-data floor and writes metrics.json.")
+        "evaluate", help="score a run's generator (or a .npy of samples): the right metrics for its data",
+        description="Score generated images against real ones. MNIST / Fashion-MNIST at 28×28: gan_lab's classifier "
+                    "metrics (FCD, classifier score, modes, class KL, precision, recall, density, coverage). Any "
+                    "other data (colour, CIFAR-10, CelebA, a folder): KID and Frechet distance, precision, recall, "
+                    "density and coverage on a fixed seeded random conv net (offline), plus InceptionV3 FID/KID "
+                    "when its weights are present. Says which it used, prints a table with the real-data floor "
+                    "and writes metrics.json.")
     p.add_argument("target", help="a run folder (preset.json + generator.keras) or a .npy file of images")
     p.add_argument("--dataset", default=None,
-                   help="mnist or fashion_mnist (required for .npy files; default for runs: the preset's)")
+                   help="mnist, fashion_mnist, cifar10, celeba or folder:PATH (required for .npy files; default "
+                        "for runs: the preset's)")
     p.add_argument("--n", type=whole_number("n", 1), default=10000,
                    help="generated images to score (default 10000)")
     p.add_argument("--out", default=None,
                    help="where to write the JSON (default: RUN_DIR/metrics.json or FILE.metrics.json)")
+    p.add_argument("--inception", default="auto", choices=("auto", "download", "off"),
+                   help="colour / any-folder data: add InceptionV3 FID and KID when its ImageNet weights are on disk "
+                        "(auto, default), let Keras download them (download: needs internet, e.g. Colab), or not (off)")
     p.add_argument("--value-range", default=None, choices=("uint8", "unit", "tanh"),
                    help=".npy files: the pixel range if inference (min < 0 -> [-1, 1]) is not wanted")
     p.set_defaults(handler="gan_lab.evaluation:run_evaluate_command")
