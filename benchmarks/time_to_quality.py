@@ -31,7 +31,8 @@ NOISE_SEED = 123
 
 
 def run_one(name, dataset, marks, n, overrides):
-    """Train ``name`` until the training clock passes the last mark; one row per mark."""
+    """Train ``name`` until the training clock passes the last mark; one row per mark (the metric keys follow the
+    data: :func:`gan_lab.evaluation.metric_keys`)."""
     preset = get_preset(name, dataset=dataset, checkpoint_every=0, checkpoint_seconds=1e9,
                         sample_every=10 ** 6, sample_unit="step", epochs=10 ** 4, **overrides)
     scorer = evaluation.QualityCallback(dataset=dataset, out_dir=None, at_seconds=marks, stop_after_marks=True,
@@ -41,7 +42,7 @@ def run_one(name, dataset, marks, n, overrides):
         train(preset, Path(tmp) / "run", images=None, verbose=0, callbacks=[scorer], log=lambda *a: None)
     wall = time.perf_counter() - t0
     rows = [{"mark_s": mark, "train_s": round(row["seconds"], 1), "step": row["step"],
-             **{k: row[k] for k in KEYS}} for mark, row in zip(sorted(marks), scorer.rows)]
+             **{k: row[k] for k in scorer.keys}} for mark, row in zip(sorted(marks), scorer.rows)]
     return preset, rows, wall
 
 
