@@ -7,6 +7,7 @@ excluded from the clock). All variants run one after the other in one invocation
 one run on one machine state. Prints a table and the ratios, and writes under `--out`:
 
     colour_ttq-<data>-<variant>-<marks>.csv     one per variant (rows per mark; its own file, never another's)
+    colour_ttq-<data>-<variant>-<marks>.png     its 100 final images
     colour_ttq-<data>-summary-<variants>.md     the table and ratios of this invocation
     colour_ttq-<data>-summary-<variants>.png    quality vs training seconds
 
@@ -44,10 +45,10 @@ def variant_overrides(variant: str) -> tuple[str, dict]:
     return name, ({"diff_augment": DIFF_AUGMENT} if extra == "da" else {})
 
 
-def child(variant: str, dataset: str, marks, n: int, overrides: dict) -> dict:
+def child(variant: str, dataset: str, marks, n: int, overrides: dict, keep_grid=None) -> dict:
     """Train and score one variant in this process; its peak RSS is this process's."""
     name, extra = variant_overrides(variant)
-    preset, rows, wall = run_one(name, dataset, marks, n, {**overrides, **extra})
+    preset, rows, wall = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid)
     for r in rows:
         r["images_per_s"] = round(r["step"] * preset.batch_size / max(r["train_s"], 1e-9), 1)
     return {"variant": variant, "rows": rows, "wall_s": round(wall, 1), "batch": preset.batch_size,
@@ -68,12 +69,13 @@ def main(argv=None):
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="overrides for every variant")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--grid", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
     dataset = normalize_name(f"folder:{folder.resolve()}")
     overrides = parse_overrides(args.set)
     if args.child:
-        print("RESULT " + json.dumps(child(args.child, dataset, args.marks, args.n, overrides)))
+        print("RESULT " + json.dumps(child(args.child, dataset, args.marks, args.n, overrides, args.grid)))
         return
 
     out = Path(args.out)
@@ -84,7 +86,8 @@ def main(argv=None):
           f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)", flush=True)
     for variant in args.variants:
         cmd = [sys.executable, __file__, "--child", variant, "--data-dir", str(folder), "--n", str(args.n),
-               "--marks", *map(str, args.marks), "--set", *args.set]
+               "--marks", *map(str, args.marks), "--set", *args.set,
+               "--grid", str(out / f"colour_ttq-{label}-{slug(variant)}-{marks_tag}.png")]
         p = subprocess.run(cmd, capture_output=True, text=True)
         line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
         if p.returncode != 0 or not line:

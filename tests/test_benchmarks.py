@@ -66,6 +66,7 @@ def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_pa
                "--n", "100", "--set", "width=8", "batch_size=16", "--out", str(tmp_path))
     files = sorted(p.name for p in tmp_path.iterdir())
     assert "colour_ttq-emoji-64-fast32-2-4.csv" in files and "colour_ttq-emoji-64-fast32+da-2-4.csv" in files
+    assert "colour_ttq-emoji-64-fast32+da-2-4.png" in files  # the final images
     rows = list(csv.DictReader(open(tmp_path / "colour_ttq-emoji-64-fast32+da-2-4.csv")))
     assert [float(r["mark_s"]) for r in rows] == [2.0, 4.0] and int(rows[1]["step"]) > int(rows[0]["step"]) > 0
     assert float(rows[0]["images_per_s"]) > 0 and "kid_random" in rows[0]
