@@ -140,3 +140,24 @@ def test_cli_trains_a_colour_preset_on_a_folder_and_samples_in_colour(tmp_path, 
     assert np.load(tmp_path / "s.npy").shape == (4, 32, 32, 3)
     assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "pngs")]) == 0
     assert Image.open(tmp_path / "pngs" / "img_000.png").mode == "RGB"
+
+
+def test_the_readme_states_each_colour_presets_flops_as_the_code_counts_them():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in COLOUR_PRESETS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}` | "))
+        f = preset_flops(PRESETS[name])
+        for value in (f["generator"], f["train_per_image"]):
+            assert f"| {value / 1e6:,.0f} M |" in row, f"README row of {name} should state {value / 1e6:,.0f} M"
+
+
+def test_latent_walks_in_colour(tmp_path):
+    from PIL import Image
+
+    from gan_lab.explore import interpolate, save_interpolation
+    g, _ = build_pair("dcgan_any", 8, width=4, image_shape=(16, 16, 3))
+    walk = interpolate(g, n_rows=2, steps=3)
+    assert walk.shape == (2, 3, 16, 16, 3)
+    assert Image.open(save_interpolation(walk, tmp_path / "w.png")).mode == "RGB"
+    assert save_interpolation(walk, tmp_path / "w.gif").stat().st_size > 0
