@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -30,8 +31,9 @@ KEYS = evaluation.METRIC_KEYS
 NOISE_SEED = 123
 
 
-def run_one(name, dataset, marks, n, overrides):
-    """Train ``name`` until the training clock passes the last mark; one row per mark."""
+def run_one(name, dataset, marks, n, overrides, keep_grid=None):
+    """Train ``name`` until the training clock passes the last mark; one row per mark (the metric keys follow the
+    data: :func:`gan_lab.evaluation.metric_keys`)."""
     preset = get_preset(name, dataset=dataset, checkpoint_every=0, checkpoint_seconds=1e9,
                         sample_every=10 ** 6, sample_unit="step", epochs=10 ** 4, **overrides)
     scorer = evaluation.QualityCallback(dataset=dataset, out_dir=None, at_seconds=marks, stop_after_marks=True,
@@ -39,9 +41,11 @@ def run_one(name, dataset, marks, n, overrides):
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         train(preset, Path(tmp) / "run", images=None, verbose=0, callbacks=[scorer], log=lambda *a: None)
+        if keep_grid is not None:  # the run's 100 final images, kept beside the results
+            shutil.copy(Path(tmp) / "run" / "final_grid.png", keep_grid)
     wall = time.perf_counter() - t0
     rows = [{"mark_s": mark, "train_s": round(row["seconds"], 1), "step": row["step"],
-             **{k: row[k] for k in KEYS}} for mark, row in zip(sorted(marks), scorer.rows)]
+             **{k: row[k] for k in scorer.keys}} for mark, row in zip(sorted(marks), scorer.rows)]
     return preset, rows, wall
 
 

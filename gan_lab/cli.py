@@ -62,14 +62,18 @@ def seconds(text):
 def add_train(sub):
     t = sub.add_parser("train", help="train a preset into a run folder (or resume one)")
     t.add_argument("--preset", default=None, help=f"one of: {', '.join(PRESETS)} (default cs231n_dcgan)")
-    t.add_argument("--dataset", default=None, help="mnist or fashion_mnist (default: the preset's)")
+    t.add_argument("--dataset", default=None,
+                   help="mnist, fashion_mnist, cifar10, celeba or folder:PATH (default: the preset's; the colour "
+                        "presets read the folder of pictures given with --data-dir)")
     t.add_argument("--epochs", type=whole_number("epochs", 0), default=None, help="total epochs (default: the preset's)")
     t.add_argument("--max-steps", type=whole_number("max_steps", 0), default=None, help="stop at this global step")
     t.add_argument("--max-seconds", type=seconds, default=None, help="stop after this much training time")
     t.add_argument("--out", default=None, help="run folder (default runs/<preset>-<dataset>-<time>)")
     t.add_argument("--resume", metavar="RUN_DIR", default=None,
                    help="continue this run from its last checkpoint, with the preset stored in it")
-    t.add_argument("--data-dir", default=None, help="folder holding mnist/ or fashion-mnist/ IDX files")
+    t.add_argument("--data-dir", default=None,
+                   help="where the data is: a folder of pictures (colour presets: dcgan64, fast64, ...), or a "
+                        "folder holding mnist/, fashion-mnist/, cifar-10-python.tar.gz or img_align_celeba/")
     t.add_argument("--deterministic", action="store_true", help="bitwise-reproducible ops (slower)")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
     t.add_argument("--tensorboard", action="store_true", help="also log to RUN_DIR/tensorboard")
@@ -85,7 +89,8 @@ def add_sample(sub):
     s = sub.add_parser("sample", help="draw images from a run's saved generator")
     s.add_argument("run_dir")
     s.add_argument("--n", type=whole_number("n", 1), default=64, help="number of images (default 64)")
-    s.add_argument("--out", required=True, help="FILE.npy (array (N,28,28) in [0,1]), FILE.png (grid) or DIR (PNGs)")
+    s.add_argument("--out", required=True, help="FILE.npy (float32 in [0,1], (N,H,W) grayscale or (N,H,W,3) "
+                                                "colour), FILE.png (grid) or DIR (PNGs)")
     s.add_argument("--seed", type=int, default=None)
     s.add_argument("--label", type=int, default=None, help="class 0-9 to draw (conditional runs: fast, cgan)")
     s.set_defaults(handler="gan_lab.cli:cmd_sample")
@@ -93,17 +98,24 @@ def add_sample(sub):
 
 def add_evaluate(sub):
     p = sub.add_parser(
-        "evaluate", help="score a run's generator (or a .npy of samples) with FCD, precision/recall, ...",
-        description="Score generated images against the test split with gan_lab's classifier metrics "
-                    "(FCD, classifier score, modes, class KL, precision, recall, density, coverage); "
-                    "prints a table with the real-data floor and writes metrics.json.")
+        "evaluate", help="score a run's generator (or a .npy of samples): the right metrics for its data",
+        description="Score generated images against real ones. MNIST / Fashion-MNIST at 28×28: gan_lab's classifier "
+                    "metrics (FCD, classifier score, modes, class KL, precision, recall, density, coverage). Any "
+                    "other data (colour, CIFAR-10, CelebA, a folder): KID and Frechet distance, precision, recall, "
+                    "density and coverage on a fixed seeded random conv net (offline), plus InceptionV3 FID/KID "
+                    "when its weights are present. Says which it used, prints a table with the real-data floor "
+                    "and writes metrics.json.")
     p.add_argument("target", help="a run folder (preset.json + generator.keras) or a .npy file of images")
     p.add_argument("--dataset", default=None,
-                   help="mnist or fashion_mnist (required for .npy files; default for runs: the preset's)")
+                   help="mnist, fashion_mnist, cifar10, celeba or folder:PATH (required for .npy files; default "
+                        "for runs: the preset's)")
     p.add_argument("--n", type=whole_number("n", 1), default=10000,
                    help="generated images to score (default 10000)")
     p.add_argument("--out", default=None,
                    help="where to write the JSON (default: RUN_DIR/metrics.json or FILE.metrics.json)")
+    p.add_argument("--inception", default="auto", choices=("auto", "download", "off"),
+                   help="colour / any-folder data: add InceptionV3 FID and KID when its ImageNet weights are on disk "
+                        "(auto, default), let Keras download them (download: needs internet, e.g. Colab), or not (off)")
     p.add_argument("--value-range", default=None, choices=("uint8", "unit", "tanh"),
                    help=".npy files: the pixel range if inference (min < 0 -> [-1, 1]) is not wanted")
     p.set_defaults(handler="gan_lab.evaluation:run_evaluate_command")
@@ -134,7 +146,8 @@ COMMANDS = (add_train, add_sample, add_evaluate, add_interpolate, add_presets)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = Parser(prog=PROG, description="Train, sample and evaluate GANs on MNIST / Fashion-MNIST.")
+    parser = Parser(prog=PROG, description="Train, sample and evaluate GANs on MNIST, Fashion-MNIST, CIFAR-10, "
+                                           "CelebA or your own folder of pictures.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for add in COMMANDS:
@@ -225,7 +238,8 @@ def _check_can_write(path: Path):
 def cmd_presets(args) -> int:
     width = max(len(n) for n in PRESETS)
     for name, p in PRESETS.items():
-        print(f"{name:<{width}}  {p.dataset:<13} {p.architecture:<17} {p.loss:<6} {p.description}")
+        shape = "×".join(map(str, p.image_shape))
+        print(f"{name:<{width}}  {p.dataset:<13} {shape:<8} {p.architecture:<17} {p.loss:<6} {p.description}")
     return 0
 
 

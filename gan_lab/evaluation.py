@@ -1,4 +1,15 @@
-"""Scoring MNIST / Fashion-MNIST generators: images, generators, run folders and files, the CLI and training.
+"""Scoring generators: images, generators, run folders and files, the CLI and training — on any data.
+
+Two families of metrics, picked from the data (:func:`metric_family`):
+
+- **classifier metrics** for 28×28 MNIST and Fashion-MNIST (below);
+- **random-feature metrics** for everything else (colour, CIFAR-10, CelebA, any folder, other sizes): the
+  KID form (``kid_random``), the Fréchet distance (``fd_random``) and precision / recall / density / coverage
+  on the features of a fixed, seeded, randomly initialised convolutional network
+  (:func:`gan_lab.embeddings.random_features`: offline, no download). The real side is CIFAR-10's test split,
+  or for folders and CelebA a seeded half of the pictures (the other half gives the real-data floor). With the
+  ImageNet weights of InceptionV3 on disk (``inception="auto"``) the standard ``fid`` and ``kid`` are added;
+  without them one line says so (:func:`gan_lab.embeddings.inception_status`) and nothing replaces them.
 
 Inception-based FID needs weights from the internet and was made for photographs. gan_lab measures in the
 same standard forms (:mod:`gan_lab.metrics`, pure functions), but on the features of a small domain
@@ -48,15 +59,25 @@ from matplotlib.figure import Figure
 
 from gan_lab import sampling
 from gan_lab.classifier import NUM_CLASSES, classify, weights_info
-from gan_lab.data import load_dataset, normalize_name
+from gan_lab.data import dataset_label, has_classifier, load_dataset, normalize_name
+from gan_lab.embeddings import inception_features, inception_model, inception_status, random_features
 from gan_lab.files import atomic_write_json
-from gan_lab.metrics import (DC_K, PR_K, classifier_score, feature_stats, frechet_distance, knn_radii,
-                             manifold_metrics, mode_stats)
+from gan_lab.metrics import (DC_K, PR_K, classifier_score, feature_stats, frechet_distance, kernel_distance,
+                             knn_radii, manifold_metrics, mode_stats)
 from gan_lab.runs import load_generator
 
 METRIC_KEYS = ("fcd", "score", "modes", "class_kl", "precision", "recall", "density", "coverage")
+RANDOM_KEYS = ("kid_random", "fd_random", "precision", "recall", "density", "coverage")
+INCEPTION_KEYS = ("fid", "kid")
+CLASSIFIER_FAMILY = "classifier"
+RANDOM_FAMILY = "random-conv"
+FAMILY_NAMES = {CLASSIFIER_FAMILY: "gan_lab's classifier metrics (FCD, classifier score, modes, precision/recall, ...)",
+                RANDOM_FAMILY: "offline random-feature metrics: KID and Frechet distance, precision/recall/density/"
+                               "coverage on a fixed seeded random conv net (not Inception: not comparable with "
+                               "published FID/KID)"}
 HIGHER_IS_BETTER = {"fcd": False, "score": True, "modes": True, "class_kl": False,
-                    "precision": True, "recall": True, "density": True, "coverage": True}
+                    "precision": True, "recall": True, "density": True, "coverage": True,
+                    "kid_random": False, "fd_random": False, "fid": False, "kid": False}
 DESCRIPTIONS = {
     "fcd": "Frechet classifier distance (128-d features)",
     "score": "classifier score exp(E KL(p(y|x)||p(y))), max 10",
@@ -66,6 +87,10 @@ DESCRIPTIONS = {
     "recall": "real images covered by the samples (k=3)",
     "density": "sample density near real images (k=5), ~1 real",
     "coverage": "real images with a sample nearby (k=5)",
+    "kid_random": "KID form on random conv features (unbiased MMD^2)",
+    "fd_random": "Frechet distance on random conv features (960-d)",
+    "fid": "FID, InceptionV3 pool features at 299x299",
+    "kid": "KID, InceptionV3 pool features at 299x299",
 }
 DEFAULT_N = 10000
 MIN_SAMPLES = 10
@@ -151,7 +176,39 @@ def to_unit_images(images, value_range=None) -> np.ndarray:
             f"images have integer dtype {x.dtype} (values {lo}..{hi}); {_EXPECTED}. Fix: "
             + ("images.astype(np.uint8)" if 0 <= lo and hi <= 255 else
                "scale them to [0, 255] and cast with .astype(np.uint8)"))
-    x = x.reshape(-1, 28, 28)
+    return _unit_values(x.reshape(-1, 28, 28), value_range)
+
+
+_PICTURES = ("expected uint8 values in [0, 255] or float values in [0, 1] or [-1, 1], with shape (N, H, W), "
+             "(N, H, W, 1) or (N, H, W, 3)")
+
+
+def to_unit_pictures(images, value_range=None) -> np.ndarray:
+    """Validate pictures of any size for the random-feature metrics: float32 (N, H, W, C) in [0, 1], C = 1 or 3.
+
+    Accepts (N, H, W), (N, H, W, 1), (N, H, W, 3); values as :func:`to_unit_images` (uint8, or floats in
+    [0, 1] / [-1, 1], inferred unless ``value_range`` says). Raises :class:`MetricInputError` otherwise."""
+    value_range = _normalize_range(value_range)
+    if isinstance(images, (str, bytes, dict)) or images is None:
+        raise MetricInputError(f"images must be an array, got {type(images).__name__}; {_PICTURES}")
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim == 4 and x.shape[1] in (1, 3) and x.shape[3] not in (1, 3):
+        raise MetricInputError(f"got channels-first shape {x.shape}; {_PICTURES}. Fix: images.transpose(0, 2, 3, 1)")
+    if x.ndim != 4 or x.shape[3] not in (1, 3) or min(x.shape[1:3]) < 8:
+        raise MetricInputError(f"images have shape {np.shape(images)}; {_PICTURES} (at least 8×8 pixels)")
+    if x.shape[0] < MIN_SAMPLES:
+        raise MetricInputError(f"got {x.shape[0]} images; expected at least {MIN_SAMPLES}, and the metrics are only "
+                               "meaningful with hundreds or thousands. Fix: pass more samples")
+    if x.dtype.kind not in "uif" or (x.dtype.kind in "ui" and x.dtype != np.uint8):
+        raise MetricInputError(f"images have dtype {x.dtype}; {_PICTURES}. Fix: images.astype(np.float32) or "
+                               "images.astype(np.uint8)")
+    return _unit_values(x, value_range)
+
+
+def _unit_values(x, value_range) -> np.ndarray:
+    """uint8 or float pixels (checked: finite, in range) → float32 in [0, 1], same shape."""
     if x.dtype == np.uint8:
         if value_range not in (None, "uint8"):
             raise MetricInputError(f"images are uint8 but value_range={value_range!r} was given; uint8 "
@@ -194,15 +251,17 @@ def _generator_outputs(generator, n: int, noise_dim, seed) -> np.ndarray:
     return sampling.generate(generator, sampling.uniform_noise(n, noise_dim, seed))
 
 
-def _gather_images(images_or_generator, n, value_range, noise_dim, output, seed) -> np.ndarray:
-    """Resolve an array / Keras generator / callable into float32 (N, 28, 28) in [0, 1]."""
+def _gather_images(images_or_generator, n, value_range, noise_dim, output, seed,
+                   to_unit=to_unit_images) -> np.ndarray:
+    """Resolve an array / Keras generator / callable into float32 images in [0, 1] (``to_unit`` validates:
+    (N, 28, 28) for the classifier metrics, (N, H, W, C) for the random-feature ones)."""
     want = DEFAULT_N if n is None else _check_n(n)
     if isinstance(images_or_generator, keras.Model):
         if output is not None and value_range is not None:
             raise MetricInputError("pass either output= or value_range= for a generator, not both; "
                                    "expected output='tanh' or 'sigmoid' (the generator's last activation)")
         raw = _generator_outputs(images_or_generator, want, noise_dim, seed)
-        return to_unit_images(raw, output if output is not None else value_range)
+        return to_unit(raw, output if output is not None else value_range)
     if callable(images_or_generator) and not hasattr(images_or_generator, "__array__"):
         try:
             raw = images_or_generator(want)
@@ -212,12 +271,12 @@ def _gather_images(images_or_generator, n, value_range, noise_dim, output, seed)
             raise MetricInputError(
                 f"calling {getattr(images_or_generator, '__name__', 'the sampler')}({want}) failed ({exc}); "
                 "a callable must take the number of images and return an array of them") from None
-        x = to_unit_images(raw, value_range if output is None else output)
+        x = to_unit(raw, value_range if output is None else output)
         if len(x) < want:
             warnings.warn(f"the sampler returned {len(x)} images for n={want}; evaluating {len(x)} "
                           f"(compare with real_floor(dataset, n={len(x)}))", stacklevel=3)
         return x[:want]
-    x = to_unit_images(images_or_generator, value_range if output is None else output)
+    x = to_unit(images_or_generator, value_range if output is None else output)
     if n is None or len(x) == n:
         return x
     if len(x) < n:
@@ -267,8 +326,79 @@ def metrics_from_features(features, probs, dataset: str = "mnist") -> dict:
     return {k: (int(result[k]) if k == "modes" else float(result[k])) for k in METRIC_KEYS}
 
 
+def metric_family(dataset: str, image_shape=None) -> str:
+    """``"classifier"`` for 28×28 MNIST / Fashion-MNIST samples, else ``"random-conv"`` (any data, any size)."""
+    shape = None if image_shape is None else tuple(image_shape)
+    return CLASSIFIER_FAMILY if has_classifier(dataset) and (shape is None or shape[:2] == (28, 28)) else RANDOM_FAMILY
+
+
+def metric_keys(dataset: str, image_shape=None) -> tuple:
+    """The keys :func:`evaluate` returns for this data (without the InceptionV3 ones)."""
+    return METRIC_KEYS if metric_family(dataset, image_shape) == CLASSIFIER_FAMILY else RANDOM_KEYS
+
+
+def _image_shape_of(images_or_generator):
+    """(H, W, C) of an array or a Keras generator's output, or None (a callable: known once called)."""
+    if isinstance(images_or_generator, keras.Model):
+        shape = tuple(images_or_generator.outputs[0].shape[1:])
+        return (28, 28, 1) if shape == (784,) else shape + ((1,) if len(shape) == 2 else ())
+    if hasattr(images_or_generator, "shape") or isinstance(images_or_generator, (list, tuple)):
+        shape = np.shape(images_or_generator)[1:]
+        return (28, 28, 1) if shape == (784,) else tuple(shape) + ((1,) if len(shape) == 2 else ())
+    return None
+
+
+class _PictureReference:
+    """The real side of the random-feature metrics at one image shape: features and k-NN radii of the
+    reference pictures, and the pool the real-data floor is drawn from. CIFAR-10: the test split, floor from
+    the training split; folders and CelebA (one split): a seeded half each."""
+
+    def __init__(self, dataset: str, image_shape: tuple):
+        size, channels = int(image_shape[0]), int(image_shape[-1])
+        if dataset == "cifar10":
+            reference, _ = load_dataset(dataset, "test", image_size=size, channels=channels)
+            self.pool, _ = load_dataset(dataset, "train", image_size=size, channels=channels)
+        else:
+            images, _ = load_dataset(dataset, image_size=size, channels=channels, verbose=False)
+            order = np.random.default_rng(0).permutation(len(images))
+            half = len(images) // 2
+            reference, self.pool = images[np.sort(order[:half])], images[np.sort(order[half:])]
+        self.features = random_features(reference.astype(np.float32) / 255.0)
+        self.mu, self.sigma = feature_stats(self.features)
+        self.radii = knn_radii(self.features, (PR_K, DC_K))
+        self.images = reference
+
+
+@functools.lru_cache(maxsize=None)
+def picture_reference(dataset: str, image_shape: tuple) -> _PictureReference:
+    """The cached :class:`_PictureReference` of ``dataset`` at ``image_shape`` (H, W, C)."""
+    return _PictureReference(normalize_name(dataset), tuple(int(v) for v in image_shape))
+
+
+def _picture_metrics(x, dataset: str, inception: str = "off", seed: int = 0) -> dict:
+    ref = picture_reference(dataset, x.shape[1:])
+    features = random_features(x)
+    result = {"kid_random": kernel_distance(ref.features, features, seed=seed)[0],
+              "fd_random": frechet_distance(ref.mu, ref.sigma, *feature_stats(features), method="eigh")}
+    result.update(manifold_metrics(ref.features, features, ref.radii))
+    if inception != "off" and inception_status(inception)[0]:
+        model = inception_model(download=inception == "download")
+        real = _inception_reference(dataset, x.shape[1:], inception == "download")
+        fake = inception_features(x, model)
+        result["fid"] = frechet_distance(*feature_stats(real), *feature_stats(fake), method="eigh")
+        result["kid"] = kernel_distance(real, fake, seed=seed)[0]
+    return {k: float(v) for k, v in result.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _inception_reference(dataset: str, image_shape: tuple, download: bool) -> np.ndarray:
+    ref = picture_reference(dataset, image_shape)
+    return inception_features(ref.images.astype(np.float32) / 255.0, inception_model(download))
+
+
 def evaluate(images_or_generator, dataset: str = "mnist", n: int | None = DEFAULT_N, *, value_range=None,
-             noise_dim: int | None = None, output: str | None = None, seed: int = 0) -> dict:
+             noise_dim: int | None = None, output: str | None = None, seed: int = 0,
+             inception: str = "off", family: str | None = None) -> dict:
     """Score generated images against ``dataset``'s test split.
 
     Args:
@@ -281,20 +411,35 @@ def evaluate(images_or_generator, dataset: str = "mnist", n: int | None = DEFAUL
               (default: its first input's last dimension), drawn by :mod:`gan_lab.sampling`, outputs read as
               ``output`` (``"tanh"`` -> [-1, 1], ``"sigmoid"`` -> [0, 1]; default: inferred like arrays);
             * any callable ``n -> images``.
-        dataset: ``"mnist"`` or ``"fashion_mnist"`` (picks the classifier and the test split).
+        dataset: what the samples imitate: ``"mnist"``, ``"fashion_mnist"`` (28×28: the classifier metrics), or
+            ``"cifar10"``, ``"celeba"``, ``"folder:PATH"`` / any other shape (the random-feature metrics, at
+            the samples' own size; :func:`metric_family`).
         n: number of generated images (default 10,000; ``None`` = all of an array).
         value_range: ``None`` (infer), ``"uint8"``, ``"unit"`` or ``"tanh"``: overrides the inference.
         noise_dim, output: for Keras generators, see above.
         seed: seeds the generator noise and the subset choice.
+        inception: random-feature family only: ``"auto"`` adds InceptionV3 ``fid`` / ``kid`` when its weights
+            are on disk, ``"download"`` lets Keras fetch them, ``"off"`` (default) skips them.
+        family: ``"classifier"`` or ``"random-conv"``; default: the classifier metrics for MNIST and
+            Fashion-MNIST (28×28 images required), the random-feature ones for every other dataset. Pass
+            ``metric_family(dataset, image_shape)`` to score MNIST-like data drawn at another size.
 
     Returns:
-        ``{"fcd", "score", "modes", "class_kl", "precision", "recall", "density", "coverage"}``
-        (``modes`` an int, the rest floats).
+        classifier family: ``{"fcd", "score", "modes", "class_kl", "precision", "recall", "density",
+        "coverage"}`` (``modes`` an int, the rest floats); random-feature family: ``{"kid_random",
+        "fd_random", "precision", "recall", "density", "coverage"}`` (+ ``"fid"``, ``"kid"``).
 
     Raises:
         MetricInputError (a ValueError) for unusable input, with what was wrong and how to fix it.
     """
     dataset = normalize_name(dataset)
+    if family is None:
+        family = CLASSIFIER_FAMILY if has_classifier(dataset) else RANDOM_FAMILY
+    if family not in FAMILY_NAMES:
+        raise MetricInputError(f"family = {family!r} is invalid: expected 'classifier' or 'random-conv'")
+    if family == RANDOM_FAMILY:
+        x = _gather_images(images_or_generator, n, value_range, noise_dim, output, seed, to_unit_pictures)
+        return _picture_metrics(x, dataset, inception, seed)
     x = _gather_images(images_or_generator, n, value_range, noise_dim, output, seed)
     features, probs = classify(x, dataset)
     return metrics_from_features(features, probs, dataset)
@@ -325,7 +470,11 @@ def conditional_accuracy(generator, dataset: str = "mnist", n_per_class: int = 5
 
 
 @functools.lru_cache(maxsize=None)
-def _real_floor(dataset: str, n: int, seed: int) -> tuple:
+def _real_floor(dataset: str, n: int, seed: int, image_shape=None) -> tuple:
+    if metric_family(dataset, image_shape) == RANDOM_FAMILY:
+        pool = picture_reference(dataset, image_shape).pool
+        idx = np.sort(np.random.default_rng(seed).choice(len(pool), size=min(n, len(pool)), replace=False))
+        return tuple(evaluate(pool[idx], dataset, n=None, family=RANDOM_FAMILY).items())
     images = _train_images(dataset)
     if n > len(images):
         raise ValueError(f"real_floor: n={n} is larger than the {len(images)}-image training split; "
@@ -335,12 +484,17 @@ def _real_floor(dataset: str, n: int, seed: int) -> tuple:
     return tuple(result.items())
 
 
-def real_floor(dataset: str = "mnist", n: int = DEFAULT_N, seed: int = 0) -> dict:
+def real_floor(dataset: str = "mnist", n: int = DEFAULT_N, seed: int = 0, image_shape=None) -> dict:
     """The metrics of ``n`` real training images (disjoint from the test split) vs the test split.
 
-    This is what a perfect generator would score at this ``n``; cached per process.
-    """
-    return dict(_real_floor(normalize_name(dataset), _check_n(n), int(seed)))
+    This is what a perfect generator would score at this ``n``; cached per process. For the random-feature
+    family (``image_shape`` (H, W, C) of the samples; any data but 28×28 MNIST-like) the real images are the
+    floor pool of :class:`_PictureReference` (at most all of it: 690 for emoji-64)."""
+    dataset = normalize_name(dataset)
+    if metric_family(dataset, image_shape) == RANDOM_FAMILY and image_shape is None:
+        image_shape = (32, 32, 3) if dataset == "cifar10" else (64, 64, 3)
+    return dict(_real_floor(dataset, _check_n(n), int(seed),
+                            None if image_shape is None else tuple(int(v) for v in image_shape)))
 
 
 def _fmt(key, value) -> str:
@@ -348,8 +502,10 @@ def _fmt(key, value) -> str:
         return "-"
     if key == "modes":
         return str(int(value))
-    if key == "fcd":
+    if key in ("fcd", "fd_random", "fid"):
         return f"{value:.3f}" if abs(value) < 1000 else f"{value:.1f}"
+    if key in ("kid_random", "kid"):
+        return f"{value:.5f}"
     return f"{value:.4f}"
 
 
@@ -357,7 +513,7 @@ def format_table(result: dict, floor: dict | None = None) -> str:
     """The metrics as a plain-text table, with the real-data floor beside each value when given."""
     header = ["metric", "value"] + (["real floor"] if floor is not None else []) + ["better", "meaning"]
     rows = []
-    for key in METRIC_KEYS:
+    for key in [k for k in METRIC_KEYS + RANDOM_KEYS[:2] + INCEPTION_KEYS if k in result] or METRIC_KEYS:
         row = [key, _fmt(key, result.get(key))]
         if floor is not None:
             row.append(_fmt(key, floor.get(key)))
@@ -378,39 +534,49 @@ def format_table(result: dict, floor: dict | None = None) -> str:
 # runs, files and the CLI
 # --------------------------------------------------------------------------------------------------
 
-def _payload(result, floor, dataset, n, source, seconds) -> dict:
-    info = weights_info(dataset)
-    return {
-        "dataset": dataset, "n": int(n), "n_real": int(len(real_reference(dataset).features)),
-        "source": str(source), "result": result, "floor": floor,
-        "classifier": {"test_accuracy": info.get("test_accuracy"), "seed": info.get("seed")},
-        "higher_is_better": dict(HIGHER_IS_BETTER), "seconds": round(float(seconds), 2),
-    }
+def _payload(result, floor, dataset, n, source, seconds, image_shape=None, inception="off") -> dict:
+    family = metric_family(dataset, image_shape)
+    payload = {"dataset": dataset, "n": int(n), "source": str(source), "metric": family,
+               "metric_name": FAMILY_NAMES[family], "result": result, "floor": floor,
+               "higher_is_better": {k: HIGHER_IS_BETTER[k] for k in result}, "seconds": round(float(seconds), 2)}
+    if family == CLASSIFIER_FAMILY:
+        info = weights_info(dataset)
+        payload["n_real"] = int(len(real_reference(dataset).features))
+        payload["classifier"] = {"test_accuracy": info.get("test_accuracy"), "seed": info.get("seed")}
+    else:
+        payload["n_real"] = int(len(picture_reference(dataset, image_shape).features))
+        payload["image_shape"] = list(image_shape)
+        payload["inception"] = inception_status(inception)[1]
+    return payload
 
 
-def evaluate_run(run_dir, n: int = DEFAULT_N, dataset: str | None = None, out=None, seed: int = 0) -> dict:
+def evaluate_run(run_dir, n: int = DEFAULT_N, dataset: str | None = None, out=None, seed: int = 0,
+                 inception: str = "auto") -> dict:
     """Evaluate the generator saved in a run folder and write ``metrics.json`` there (or to ``out``).
 
     The run is read with :func:`gan_lab.runs.load_generator` (``preset.json`` and ``generator.keras``; a
     missing or broken run raises :class:`gan_lab.runs.RunError`, a ValueError). Samples are read in the
     preset's ``output`` range and scored against the preset's ``dataset`` (``dataset`` overrides it). A
-    conditional generator also gets ``conditional_accuracy``. Returns the written payload:
+    conditional generator also gets ``conditional_accuracy``. The metric family follows the data
+    (:func:`metric_family`; ``inception`` as in :func:`evaluate`). Returns the written payload:
     ``{"dataset", "n", "result", "floor", ..., "path"}``.
     """
     preset, generator = load_generator(run_dir)
     dataset = normalize_name(dataset or preset.dataset)
     start = time.perf_counter()
-    result = evaluate(generator, dataset, n=n, output=preset.output, seed=seed)
-    floor = real_floor(dataset, n)
-    payload = _payload(result, floor, dataset, n, run_dir, time.perf_counter() - start)
-    if sampling.is_conditional(generator):
+    result = evaluate(generator, dataset, n=n, output=preset.output, seed=seed, inception=inception,
+                      family=metric_family(dataset, preset.image_shape))
+    floor = real_floor(dataset, n, image_shape=preset.image_shape)
+    payload = _payload(result, floor, dataset, n, run_dir, time.perf_counter() - start, preset.image_shape,
+                       inception)
+    if sampling.is_conditional(generator) and has_classifier(dataset):
         payload["conditional_accuracy"] = conditional_accuracy(generator, dataset, output=preset.output, seed=seed)
     payload["path"] = str(atomic_write_json(Path(out) if out else Path(run_dir) / "metrics.json", payload))
     return payload
 
 
 def evaluate_file(path_npy, dataset: str | None = None, n: int | None = DEFAULT_N, out=None,
-                  value_range=None, seed: int = 0) -> dict:
+                  value_range=None, seed: int = 0, inception: str = "auto") -> dict:
     """Evaluate images saved with ``np.save`` and write ``<name>.metrics.json`` beside them (or to ``out``).
 
     The file is read with ``allow_pickle=False``. ``n=None`` uses every image; the floor is computed at the
@@ -422,8 +588,8 @@ def evaluate_file(path_npy, dataset: str | None = None, n: int | None = DEFAULT_
     if not path.is_file():
         raise ValueError(f"{path}: no such file; expected a .npy file of images (saved with np.save)")
     if not dataset:
-        raise ValueError(f"{path}: say which dataset the samples imitate: --dataset mnist or "
-                         "--dataset fashion_mnist")
+        raise ValueError(f"{path}: say which dataset the samples imitate: --dataset mnist, fashion_mnist, "
+                         "cifar10, celeba or folder:PATH")
     dataset = normalize_name(dataset)
     try:
         images = np.load(path, allow_pickle=False)
@@ -431,11 +597,13 @@ def evaluate_file(path_npy, dataset: str | None = None, n: int | None = DEFAULT_
         raise ValueError(f"{path}: cannot read it as a .npy array without pickle ({exc}); expected an "
                          "array of images saved with np.save") from None
     start = time.perf_counter()
-    x = to_unit_images(images, value_range)  # clear errors before anything else
+    family = CLASSIFIER_FAMILY if has_classifier(dataset) else RANDOM_FAMILY
+    x = (to_unit_images if family == CLASSIFIER_FAMILY else to_unit_pictures)(images, value_range)  # errors first
     n_used = len(x) if n is None else min(_check_n(n), len(x))
-    result = evaluate(x, dataset, n=n_used, value_range="unit", seed=seed)
-    floor = real_floor(dataset, n_used)
-    payload = _payload(result, floor, dataset, n_used, path, time.perf_counter() - start)
+    result = evaluate(x, dataset, n=n_used, value_range="unit", seed=seed, inception=inception, family=family)
+    shape = None if family == CLASSIFIER_FAMILY else x.shape[1:]
+    floor = real_floor(dataset, n_used, image_shape=shape)
+    payload = _payload(result, floor, dataset, n_used, path, time.perf_counter() - start, shape, inception)
     target = Path(out) if out else path.with_name(path.stem + ".metrics.json")
     payload["path"] = str(atomic_write_json(target, payload))
     return payload
@@ -445,17 +613,26 @@ def run_evaluate_command(args) -> int:
     """Run ``evaluate`` for parsed ``args`` (``target``, ``dataset``, ``n``, ``out``); print the table."""
     target = Path(args.target)
     n = getattr(args, "n", DEFAULT_N)
+    inception = getattr(args, "inception", "auto")
     if target.is_dir():
-        payload = evaluate_run(target, n=n, dataset=getattr(args, "dataset", None), out=getattr(args, "out", None))
+        payload = evaluate_run(target, n=n, dataset=getattr(args, "dataset", None), out=getattr(args, "out", None),
+                               inception=inception)
     elif target.suffix.lower() == ".npy":
         payload = evaluate_file(target, getattr(args, "dataset", None), n=n, out=getattr(args, "out", None),
-                                value_range=getattr(args, "value_range", None))
+                                value_range=getattr(args, "value_range", None), inception=inception)
     elif not target.exists():
         raise ValueError(f"{target}: no such run folder or .npy file")
     else:
         raise ValueError(f"{target}: expected a run folder (preset.json + generator.keras) or a .npy file")
-    print(f"{payload['source']}: {payload['dataset']}, {payload['n']} generated vs {payload['n_real']} "
-          f"test images (real floor: {payload['n']} training images vs the same test images)")
+    print(f"metric: {payload['metric_name']}")
+    if payload["metric"] == CLASSIFIER_FAMILY:
+        print(f"{payload['source']}: {payload['dataset']}, {payload['n']} generated vs {payload['n_real']} "
+              f"test images (real floor: {payload['n']} training images vs the same test images)")
+    else:
+        print(f"{payload['source']}: {dataset_label(payload['dataset'])} at "
+              f"{'×'.join(map(str, payload['image_shape']))}, {payload['n']} generated vs {payload['n_real']} "
+              "real reference images (real floor: other real images of the same data vs the same reference)")
+        print(payload["inception"])
     print(format_table(payload["result"], payload["floor"]))
     if "conditional_accuracy" in payload:
         acc = payload["conditional_accuracy"]
@@ -489,7 +666,8 @@ class QualityCallback(keras.callbacks.Callback):
             ``None`` to sample the trained gan_lab GAN's ``sampler`` (its EMA generator when it has one)
             with :func:`gan_lab.sampling.sample` and the same noise (``seed``) every time, so successive
             scores are comparable.
-        dataset: ``"mnist"`` or ``"fashion_mnist"``.
+        dataset: what the samples imitate (:func:`evaluate`: the metric family follows the data; with the
+            random-feature family a row holds ``kid_random``, ``fd_random``, precision, ... instead).
         out_dir: folder for ``quality.csv`` and ``quality.png`` (created), or ``None`` to keep the rows in
             :attr:`rows` only.
         every_epochs: score after every ``every_epochs``-th epoch.
@@ -515,7 +693,7 @@ class QualityCallback(keras.callbacks.Callback):
     Outside ``fit`` (a custom loop) call :meth:`score_now` yourself; time then runs from construction.
     """
 
-    COLUMNS = ("seconds", "step", "epoch") + METRIC_KEYS + ("eval_seconds",)
+    COLUMNS = ("seconds", "step", "epoch") + METRIC_KEYS + ("eval_seconds",)  # the classifier family's columns
 
     def __init__(self, sample_fn=None, dataset: str = "mnist", out_dir=".", every_epochs: int | None = None,
                  every_seconds: float | None = None, at_steps=None, at_seconds=None,
@@ -574,6 +752,11 @@ class QualityCallback(keras.callbacks.Callback):
         self._last_scored_step = None
         self._last_score_time = 0.0
         self.floor = None
+        self.keys = METRIC_KEYS  # set from the first sample's shape (metric_keys)
+
+    @property
+    def columns(self) -> tuple:
+        return ("seconds", "step", "epoch") + tuple(self.keys) + ("eval_seconds",)
 
     # -- time keeping --------------------------------------------------------------------------
     def elapsed(self) -> float:
@@ -640,15 +823,20 @@ class QualityCallback(keras.callbacks.Callback):
         ``quality.png``); returns the row."""
         seconds = self.elapsed()
         start = self.clock()
-        images = to_unit_images(self._sample(self.n))
+        raw = self._sample(self.n)
+        shape = _image_shape_of(raw)
+        family = metric_family(self.dataset, shape)
+        images = (to_unit_images if family == CLASSIFIER_FAMILY else to_unit_pictures)(raw)
+        self.keys = metric_keys(self.dataset, shape)
         n_used = min(self.n, len(images))
-        result = evaluate(images, self.dataset, n=n_used, value_range="unit")
+        result = evaluate(images, self.dataset, n=n_used, value_range="unit", family=family)
         row = {"seconds": round(seconds, 3), "step": int(step), "epoch": round(float(epoch), 4)}
         row.update(result)
         row["eval_seconds"] = round(self.clock() - start, 3)
         self.rows.append(row)
         if self.out_dir is not None:
-            self.floor = real_floor(self.dataset, n_used)
+            self.floor = real_floor(self.dataset, n_used,
+                                    image_shape=None if family == CLASSIFIER_FAMILY else images.shape[1:])
             self._write_csv(row)
             self._plot()
         if self.on_score is not None:
@@ -659,19 +847,19 @@ class QualityCallback(keras.callbacks.Callback):
         self._last_scored_step = int(step)
         self._last_score_time = seconds
         if self.verbose:
-            print(f"[quality] {seconds:7.1f}s step {step} epoch {float(epoch):g}: fcd {result['fcd']:.3f} "
-                  f"score {result['score']:.2f} modes {result['modes']} precision {result['precision']:.3f} "
-                  f"recall {result['recall']:.3f} (scored in {spent:.1f}s)", flush=True)
+            print(f"[quality] {seconds:7.1f}s step {step} epoch {float(epoch):g}: "
+                  + " ".join(f"{k} {_fmt(k, result[k])}" for k in self.keys[:2] + ("precision", "recall"))
+                  + f" (scored in {spent:.1f}s)", flush=True)
         return row
 
     def _write_csv(self, row):
         self.out_dir.mkdir(parents=True, exist_ok=True)
         fresh = self._fresh or not self.csv_path.is_file()
         with open(self.csv_path, "w" if fresh else "a", newline="") as fh:
-            writer = csv.DictWriter(fh, fieldnames=self.COLUMNS)
+            writer = csv.DictWriter(fh, fieldnames=self.columns)
             if fresh:
                 writer.writeheader()
-            writer.writerow({k: row.get(k) for k in self.COLUMNS})
+            writer.writerow({k: row.get(k) for k in self.columns})
         self._fresh = False
 
     def _plot(self):
@@ -681,6 +869,9 @@ class QualityCallback(keras.callbacks.Callback):
         panels = [(("fcd",), "FCD (lower is better)"), (("score",), "classifier score"),
                   (("precision", "recall"), "precision / recall (k=3)"),
                   (("density", "coverage"), "density / coverage (k=5)")]
+        if self.keys != METRIC_KEYS:
+            panels[:2] = [(("kid_random",), "KID, random conv features (lower is better)"),
+                          (("fd_random",), "Frechet distance, random conv features (lower)")]
         for i, (keys, title) in enumerate(panels):
             ax = fig.add_subplot(2, 2, i + 1)
             for key, color in zip(keys, ("tab:blue", "tab:orange")):
@@ -690,6 +881,6 @@ class QualityCallback(keras.callbacks.Callback):
             ax.set_xlabel("training seconds (scoring excluded)")
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
-        fig.suptitle(f"{self.dataset}: sample quality vs training time (n={self.n})")
+        fig.suptitle(f"{dataset_label(self.dataset)}: sample quality vs training time (n={self.n})")
         fig.subplots_adjust(left=0.07, right=0.98, bottom=0.08, top=0.9, hspace=0.4, wspace=0.2)
         fig.savefig(self.png_path)

@@ -6,7 +6,7 @@ the middle images can look washed out. Spherical interpolation ("slerp", White 2
 Networks*, arXiv:1609.04468) follows the great circle between the two directions instead, here with the
 magnitude interpolated linearly, so every point has a typical norm.
 
-    z = interpolate(generator, n_rows=8, steps=10)        # (8, 10, 28, 28) in [0, 1]
+    z = interpolate(generator, n_rows=8, steps=10)        # (8, 10, 28, 28) in [0, 1] ((8, 10, H, W, 3) in colour)
     save_interpolation(z, "walk.png")                       # one row per interpolation
     save_interpolation(z, "walk.gif")                       # animation, forward then back
 
@@ -175,7 +175,8 @@ def _validate_counts(n_rows, steps):
 
 def interpolate(generator, n_rows: int = 8, steps: int = 10, method: str = "slerp", seed: int | None = 0,
                 output: str = "tanh", noise_dim: int | None = None, label=None) -> np.ndarray:
-    """Images along ``n_rows`` interpolations of ``steps`` points each: float32 (n_rows, steps, 28, 28) in [0, 1].
+    """Images along ``n_rows`` interpolations of ``steps`` points each: float32 (n_rows, steps, H, W) in [0, 1]
+    ((n_rows, steps, H, W, 3) for a colour generator; (…, 28, 28) for the MNIST recipes).
 
     Row ``i`` goes from ``row_endpoints(n_rows, D, seed)[0][i]`` (first column) to ``...[1][i]`` (last column).
 
@@ -211,10 +212,10 @@ def interpolate(generator, n_rows: int = 8, steps: int = 10, method: str = "sler
     z = fn(z_start, z_end, np.linspace(0.0, 1.0, steps)).reshape(n_rows * steps, noise_dim)
     labels = np.repeat(_row_labels(label, n_rows), steps) if conditional else None  # fixed along each row
     images = to_unit_range(generate(generator, z, labels), output)
-    if images.shape[1:] != (28, 28):
+    if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
         raise ValueError(f"the generator returned images of shape {images.shape[1:]} for {len(z)} noise vectors: "
-                         "expected 28x28 images, (N, 784), (N, 28, 28) or (N, 28, 28, 1)")
-    return images.reshape(n_rows, steps, 28, 28)
+                         "expected square images, (N, 784), (N, H, W), (N, H, W, 1) or (N, H, W, 3)")
+    return images.reshape(n_rows, steps, *images.shape[1:])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -227,8 +228,9 @@ def _as_rows(images) -> np.ndarray:
         x = x.reshape(*x.shape[:2], 28, 28)
     if x.ndim == 5 and x.shape[-1] == 1:
         x = x[..., 0]
-    if x.ndim != 4 or x.shape[2:] != (28, 28) or x.shape[0] < 1 or x.shape[1] < 1:
-        raise ValueError(f"images have shape {x.shape}: expected (rows, steps, 28, 28) as interpolate() returns")
+    if x.ndim not in (4, 5) or (x.ndim == 5 and x.shape[-1] != 3) or x.shape[0] < 1 or x.shape[1] < 1:
+        raise ValueError(f"images have shape {x.shape}: expected (rows, steps, 28, 28) as interpolate() returns "
+                         "for the MNIST recipes, or (rows, steps, H, W, 3) for colour")
     return x
 
 
@@ -241,7 +243,8 @@ def _check_extension(path) -> str:
 
 
 def save_interpolation(images, path, scale: int = 2, duration_ms: int = 120) -> Path:
-    """Write interpolation images (rows, steps, 28, 28) in [0, 1] to ``path``; returns the path.
+    """Write interpolation images (rows, steps, H, W) or (rows, steps, H, W, 3) in [0, 1] to ``path``; returns
+    the path.
 
     ``.png``: one grid, a row per interpolation and a column per step. ``.gif``: a looping animation that goes
     through the steps forward then backward (2 * steps - 2 frames, the ends not repeated); each frame shows
@@ -255,7 +258,7 @@ def save_interpolation(images, path, scale: int = 2, duration_ms: int = 120) -> 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".png":
-        return save_grid(x.reshape(rows * steps, 28, 28), path, ncols=steps, scale=scale)
+        return save_grid(x.reshape(rows * steps, *x.shape[2:]), path, ncols=steps, scale=scale)
     order = list(range(steps)) + list(range(steps - 2, 0, -1))
     frames = [Image.fromarray(image_grid(x[:, s], ncols=rows, scale=scale)) for s in order]
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)

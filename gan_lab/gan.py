@@ -18,6 +18,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_lab.augment import make_augment
 from gan_lab.data import to_unit_range
 from gan_lab.distribute import loggable
 from gan_lab.losses import get_loss, gradient_penalty
@@ -66,6 +67,7 @@ class StepSeeds:
     """
 
     NOISE, LABELS, GP_ALPHA, FLIPS = 0, 7919, 104729, 15485863  # one stream per kind of draw
+    AUGMENT_REAL, AUGMENT_FAKE = 32452843, 49979687              # DiffAugment of real / fake images
 
     def __init__(self, seed: int, step_variable, d_steps: int):
         self.seed, self.step_variable, self.d_steps = int(seed), step_variable, int(d_steps)
@@ -87,7 +89,7 @@ class StepSeeds:
 
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds: StepSeeds,
                noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
-               flip_labels: bool = False):
+               flip_labels: bool = False, augment=None):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
@@ -96,6 +98,8 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     ``[noise, labels]`` and the discriminator on ``[images, labels]``.
     WGAN-GP: ``gp_weight`` (λ) adds λ·:func:`gan_lab.losses.gradient_penalty` to the critic's loss.
     ``flip_labels``: ``d_loss_fn`` flips targets at random and takes a ``seed=`` (see :func:`resolve_losses`).
+    ``augment``: ``augment(images, seed)`` applied to the real and the fake images before the discriminator, in
+    both updates (DiffAugment, :mod:`gan_lab.augment`), with seeds from ``seeds`` (not to the penalty's x̂).
 
     Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
     real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits).
@@ -119,14 +123,16 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
         images = generator([noise, fake_labels] if conditional else noise, training=True)
         return _as_images_for(discriminator, images), fake_labels
 
-    def D(x, y):
+    def D(x, y, augment_seed=None):
+        if augment is not None and augment_seed is not None:
+            x = augment(x, augment_seed)
         return f32(discriminator([x, y] if conditional else x, training=True))
 
     for k in range(d_steps):
         with tf.GradientTape() as tape:
             fake, fake_labels = fake_batch(k)
-            real_out = D(real, labels)
-            fake_out = D(fake, fake_labels)
+            real_out = D(real, labels, seeds(k, seeds.AUGMENT_REAL))
+            fake_out = D(fake, fake_labels, seeds(k, seeds.AUGMENT_FAKE))
             d_loss = d_loss_fn(real_out, fake_out, **({"seed": seeds(k, seeds.FLIPS)} if flip_labels else {}))
             if gp_weight:
                 d_loss = d_loss + gp_weight * gradient_penalty(lambda x: D(x, labels), real,
@@ -137,7 +143,7 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
         d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
     with tf.GradientTape() as tape:
         fake, fake_labels = fake_batch(d_steps)
-        g_loss = g_loss_fn(D(fake, fake_labels))
+        g_loss = g_loss_fn(D(fake, fake_labels, seeds(d_steps, seeds.AUGMENT_FAKE)))
         scaled = g_loss / replicas if replicas > 1 else g_loss
     g_vars = generator.trainable_variables
     g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
@@ -193,13 +199,14 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
-                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, **kwargs):
+                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, augment=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.conditional = is_conditional(generator)
         self.num_classes = int(num_classes)
         self.gp_weight = float(gp_weight)
+        self.augment = augment  # DiffAugment: augment(images, seed) before D (gan_lab.augment.make_augment)
         self.noise_dim = int(noise_dim or noise_dim_of(generator))
         self.d_steps = int(d_steps)
         self.seed = _resolve_seed(seed)
@@ -263,7 +270,7 @@ class GAN(keras.Model):
         out = gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
                          self.d_loss_fn, self.g_loss_fn, real, self.seeds, self.noise_dim, self.d_steps,
                          labels=labels if self.conditional else None, num_classes=self.num_classes,
-                         gp_weight=self.gp_weight, flip_labels=self.flip_labels)
+                         gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment)
         if self.ema_generator is not None:
             self._update_ema()
         return loggable(out)
@@ -353,9 +360,9 @@ def build_gan(preset) -> GAN:
     keras.config.set_dtype_policy(resolve_precision(preset.precision))
     try:
         generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm,
-                                              preset.width)
+                                              preset.width, preset.image_shape, preset.output)
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
-                  ema_decay=preset.ema_decay, gp_weight=preset.gp_weight)
+                  ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment))
     finally:
         keras.config.set_dtype_policy(previous_policy)
     gan.compile(

@@ -1,4 +1,4 @@
-"""Sample-quality metrics as pure NumPy functions of classifier features and class probabilities.
+"""Sample-quality metrics as pure NumPy functions of features (a classifier's or any network's) and class probabilities.
 
 Nothing here reads files, loads models or draws samples: :mod:`gan_lab.evaluation` turns images, generators
 and run folders into features and probabilities (with gan_lab's own classifiers) and calls these functions.
@@ -14,6 +14,7 @@ function                   metric
 :func:`knn_radii`          k-th nearest-neighbour distances within a set
 :func:`manifold_metrics`   improved precision / recall (Kynkäänniemi et al. 2019) and density / coverage
                            (Naeem et al. 2020)
+:func:`kernel_distance`    unbiased MMD² with a cubic polynomial kernel, KID's form (Bińkowski et al. 2018)
 =========================  ==================================================================================
 """
 from __future__ import annotations
@@ -64,7 +65,20 @@ def sqrtm(matrix) -> np.ndarray:
             return _scipy_linalg.sqrtm(matrix)
 
 
-def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = FCD_EPS) -> float:
+def trace_sqrt_product(sigma1, sigma2) -> float:
+    """Tr((Σ1Σ2)^½) for symmetric positive semi-definite Σ1, Σ2, through symmetric eigen-decompositions.
+
+    Σ1Σ2 is similar to the symmetric PSD matrix S = Σ1^½ Σ2 Σ1^½ (S = Σ1^½ (Σ1Σ2) Σ1^-½ on the range of Σ1), so
+    the eigenvalues of Σ1Σ2 are those of S, all ≥ 0, and Tr((Σ1Σ2)^½) = Σ_i √λ_i(S). Two ``eigh`` calls instead
+    of a general matrix square root: about 50× faster at 960 dimensions (10 s → 0.2 s here), and no
+    imaginary round-off to drop. Tiny negative eigenvalues from round-off count as 0."""
+    vals, vecs = np.linalg.eigh(np.asarray(sigma1, np.float64))
+    root1 = (vecs * np.sqrt(np.clip(vals, 0.0, None))) @ vecs.T
+    inner = root1 @ np.asarray(sigma2, np.float64) @ root1
+    return float(np.sqrt(np.clip(np.linalg.eigvalsh((inner + inner.T) / 2.0), 0.0, None)).sum())
+
+
+def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = FCD_EPS, method: str = "sqrtm") -> float:
     """Fréchet distance between the Gaussians N(μ1, Σ1) and N(μ2, Σ2), in the form of FID.
 
     Heusel et al. 2017, "GANs Trained by a Two Time-Scale Update Rule Converge to a Local Nash Equilibrium"
@@ -80,6 +94,8 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = FCD_EPS) -> float:
         mu1, mu2: means, shape (D,) (a scalar is read as D = 1).
         sigma1, sigma2: covariances, shape (D, D) (a scalar is read as a 1 × 1 variance).
         eps: the diagonal offset of the retry.
+        method: ``"sqrtm"`` (the general matrix square root, as TTUR's ``fid.py``; the FCD uses it) or ``"eigh"``
+            (:func:`trace_sqrt_product`, for covariances: the same value, much faster in high dimension).
 
     Returns:
         d² as a float (tiny negative round-off is returned as 0).
@@ -94,6 +110,11 @@ def frechet_distance(mu1, sigma1, mu2, sigma2, eps: float = FCD_EPS) -> float:
         raise ValueError(f"mean/covariance shapes differ: {mu1.shape} vs {mu2.shape}, "
                          f"{sigma1.shape} vs {sigma2.shape}; both Gaussians need the same dimension")
     diff = mu1 - mu2
+    if method == "eigh":
+        value = float(diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2.0 * trace_sqrt_product(sigma1, sigma2))
+        return max(value, 0.0)
+    if method != "sqrtm":
+        raise ValueError(f"method = {method!r} is invalid: expected 'sqrtm' or 'eigh'")
     covmean = sqrtm(sigma1 @ sigma2)
     if not np.isfinite(covmean).all():
         warnings.warn(f"FCD: singular covariance product; adding {eps} to the diagonal of both covariances",
@@ -279,3 +300,54 @@ def manifold_metrics(real_features, fake_features, real_radii: dict | None = Non
         "density": density_hits / (dc_k * len(fake)),
         "coverage": float((nearest_fake <= r_dc2).mean()),
     }
+
+
+KID_SUBSETS = 100            # KID: mean over 100 random subsets, as Bińkowski et al.'s reference code
+KID_SUBSET_SIZE = 1000       # ... of at most 1000 samples each
+_KID_FULL_MATRIX = 3000      # up to this many points per set the kernel matrices are computed once (72 MB each)
+
+
+def kernel_distance(real_features, fake_features, subsets: int = KID_SUBSETS, subset_size: int = KID_SUBSET_SIZE,
+                    seed: int = 0) -> tuple[float, float]:
+    """Kernel distance, the form of KID (Bińkowski et al. 2018, "Demystifying MMD GANs",
+    https://arxiv.org/abs/1801.01401): the unbiased estimate of the squared maximum mean discrepancy with the
+    cubic polynomial kernel k(x, y) = (xᵀy / d + 1)³ (d the feature dimension),
+
+        MMD²_u = 1/(m(m−1)) Σ_{i≠j} k(x_i, x_j) + 1/(m(m−1)) Σ_{i≠j} k(y_i, y_j) − 2/m² Σ_{i,j} k(x_i, y_j),
+
+    averaged over ``subsets`` random subsets of m = min(``subset_size``, N_real, N_fake) points of each set
+    (when both sets have at most ``subset_size`` points, every subset would be the whole set: it is computed
+    once). Unbiased, so unlike the Fréchet distance it does not grow as m shrinks: small data sets can use it.
+    It can be slightly negative when the sets are alike.
+
+    Args:
+        real_features: (N, D); fake_features: (M, D).
+        subsets, subset_size, seed: the subsets (drawn without replacement, seeded).
+
+    Returns:
+        ``(mean, std)`` over the subsets.
+    """
+    x, y = np.asarray(real_features, np.float64), np.asarray(fake_features, np.float64)
+    if x.ndim != 2 or y.ndim != 2 or x.shape[1] != y.shape[1]:
+        raise ValueError(f"kernel_distance needs two (N, D) feature arrays of the same D, got {x.shape} and {y.shape}")
+    m = min(subset_size, len(x), len(y))
+    if m < 2:
+        raise ValueError(f"kernel_distance needs at least 2 points in each set, got {len(x)} and {len(y)}")
+    d = x.shape[1]
+    rng = np.random.default_rng(seed)
+    whole = len(x) == len(y) == m
+    kernel = lambda a, b: (a @ b.T / d + 1) ** 3
+    # Small sets: the three kernel matrices once, then each subset is an index into them.
+    full = None if max(len(x), len(y)) > _KID_FULL_MATRIX else (kernel(x, x), kernel(y, y), kernel(x, y))
+    values = []
+    for _ in range(1 if whole else subsets):
+        ia = np.arange(len(x)) if whole else rng.choice(len(x), m, replace=False)
+        ib = np.arange(len(y)) if whole else rng.choice(len(y), m, replace=False)
+        if full is not None:
+            kxx, kyy, kxy = full[0][np.ix_(ia, ia)], full[1][np.ix_(ib, ib)], full[2][np.ix_(ia, ib)]
+        else:
+            a, b = x[ia], y[ib]
+            kxx, kyy, kxy = kernel(a, a), kernel(b, b), kernel(a, b)
+        values.append((kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+                      - 2.0 * kxy.sum() / (m * m))
+    return float(np.mean(values)), float(np.std(values))

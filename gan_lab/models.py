@@ -7,6 +7,11 @@ Every builder returns a ``keras.Model`` with an ``Input`` layer. Conventions:
   the other recipes work on ``(N, 28, 28, 1)``. :class:`gan_lab.train.GAN` reshapes between the two, so any
   generator can be paired with any discriminator.
 
+Image shape: the 28×28 recipes above keep their exact layer lists; the DCGAN family (:func:`dcgan_generator`,
+:func:`dcgan_discriminator`) and the keras.io face recipe take ``image_shape`` (H, W, C) — 32×32, 64×64, any
+channel count — and :func:`build_pair` passes the preset's shape to the builders that take one.
+:func:`flops_per_image` counts a model's floating-point operations per image.
+
 Parameter counts (``count_params()``, BatchNorm moving statistics included) are listed in the README and
 checked by :mod:`gan_lab.checks`.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 import inspect
 
 import keras
+import numpy as np
 from keras import layers
 
 from gan_lab.ops import leaky_relu, sample_noise  # noqa: F401  (re-exported for learners)
@@ -251,6 +257,136 @@ def small_projection_discriminator(width: int = 64, name: str = "small_projectio
     return small_conditional_discriminator(width=width, projection=True, name=name)
 
 
+# --- DCGAN at any image shape (Radford et al. 2016; the PyTorch DCGAN tutorial's layer list) ----------------
+
+def dcgan_layout(image_size: int) -> tuple[int, int]:
+    """``(start, doublings)``: the DCGAN generator starts at ``start``×``start`` and doubles ``doublings``
+    times to reach ``image_size`` (the discriminator halves as many times): 64 → (4, 4), 32 → (4, 3),
+    28 → (7, 2), 48 → (6, 3). Sizes are halved while they stay even and the half is at least 4."""
+    if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 8 \
+            or image_size % 2:
+        raise ValueError(f"image_size = {image_size!r} is invalid for a DCGAN: expected an even number of "
+                         "pixels >= 8 that halves down to 4-7 (32, 64, 128, 48, ...)")
+    start, doublings = int(image_size), 0
+    while start % 2 == 0 and start // 2 >= 4:
+        start, doublings = start // 2, doublings + 1
+    return start, doublings
+
+
+def _dcgan_init():
+    """DCGAN's initialization: every weight from N(0, 0.02) (Radford et al. 2016, section 4)."""
+    return keras.initializers.RandomNormal(0.0, 0.02)
+
+
+def _square_shape(image_shape, who: str) -> tuple[int, int, int]:
+    h, w, c = (int(v) for v in image_shape)
+    if h != w or c < 1:
+        raise ValueError(f"{who}: image_shape = {tuple(image_shape)} is invalid: expected square images (S, S, C) "
+                         "with C >= 1 channels, e.g. (64, 64, 3)")
+    return h, w, c
+
+
+def dcgan_generator(noise_dim: int = 100, image_shape=(64, 64, 3), width: int = 64, output: str = "tanh",
+                    name: str = "dcgan_generator") -> keras.Model:
+    """The DCGAN generator (Radford et al. 2016) for square images of any size and channel count.
+
+    noise → Dense start·start·(w·2^(d−1)) (no bias; a 4×4 "valid" transposed convolution of a 1×1 input in the
+    paper) → BN → ReLU → [ConvT 4×4 stride 2 (no bias) → BN → ReLU] with w·2^(d−2), ..., w channels → ConvT C
+    4×4 stride 2 → tanh (``output="sigmoid"`` for [0, 1] data), with ``(start, d) = dcgan_layout(S)``. At
+    64×64×3 and ``width`` 64 this is the PyTorch DCGAN tutorial's generator (ngf = 64: 512, 256, 128, 64
+    channels). Weights from N(0, 0.02), BatchNorm scales from N(1, 0.02)."""
+    size, _, channels = _square_shape(image_shape, "dcgan_generator")
+    start, doublings = dcgan_layout(size)
+    init = _dcgan_init()
+    gamma = keras.initializers.RandomNormal(1.0, 0.02)
+    z = keras.Input((noise_dim,), name="noise")
+    top = width * 2 ** (doublings - 1)
+    x = layers.Dense(start * start * top, use_bias=False, kernel_initializer=init)(z)
+    x = layers.Reshape((start, start, top))(x)
+    x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
+    for i in range(doublings - 1):
+        x = layers.Conv2DTranspose(top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False,
+                                   kernel_initializer=init)(x)
+        x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
+    img = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=init)(x)
+    img = layers.Activation(output, name="image", dtype="float32")(img)
+    return keras.Model(z, img, name=name)
+
+
+def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, name: str = "dcgan_discriminator") -> keras.Model:
+    """The DCGAN discriminator (Radford et al. 2016) for square images of any size and channel count.
+
+    [Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] with w, 2w, ..., w·2^(d−1)
+    channels, then one logit from the start×start map (the paper's last 4×4 "valid" convolution, written as
+    Flatten → Dense 1). At 64×64×3 and ``width`` 64 it is the PyTorch DCGAN tutorial's discriminator
+    (ndf = 64), without its sigmoid: the losses take logits."""
+    size, _, channels = _square_shape(image_shape, "dcgan_discriminator")
+    _, doublings = dcgan_layout(size)
+    init = _dcgan_init()
+    gamma = keras.initializers.RandomNormal(1.0, 0.02)
+    x_in = keras.Input((size, size, channels), name="image")
+    x = x_in
+    for i in range(doublings):
+        x = layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(x)
+        if i:
+            x = layers.BatchNormalization(gamma_initializer=gamma)(x)
+        x = _lrelu(0.2)(x)
+    logit = layers.Dense(1, kernel_initializer=init, name="logit")(layers.Flatten()(x))
+    return keras.Model(x_in, logit, name=name)
+
+
+# --- keras.io "DCGAN to generate face images" (CelebA 64×64) ---------------------------------------------------
+
+def keras_faces_generator(noise_dim: int = 128, image_shape=(64, 64, 3),
+                          name: str = "keras_faces_generator") -> keras.Model:
+    """keras.io's face generator: noise 128 → Dense (S/8)²·128 → Reshape → [ConvT 4×4 stride 2 → LeakyReLU 0.2]
+    with 128, 256, 512 channels → Conv C 5×5 → sigmoid: images in [0, 1] (S divisible by 8)."""
+    size, _, channels = _square_shape(image_shape, "keras_faces_generator")
+    if size % 8:
+        raise ValueError(f"keras_faces_generator: image size {size} is invalid: expected a multiple of 8 (64)")
+    z = keras.Input((noise_dim,), name="noise")
+    x = layers.Reshape((size // 8, size // 8, 128))(layers.Dense(size // 8 * size // 8 * 128)(z))
+    for filters in (128, 256, 512):
+        x = _lrelu(0.2)(layers.Conv2DTranspose(filters, 4, strides=2, padding="same")(x))
+    img = layers.Conv2D(channels, 5, padding="same", activation="sigmoid", name="image", dtype="float32")(x)
+    return keras.Model(z, img, name=name)
+
+
+def keras_faces_discriminator(image_shape=(64, 64, 3), name: str = "keras_faces_discriminator") -> keras.Model:
+    """keras.io's face discriminator: [Conv 4×4 stride 2 → LeakyReLU 0.2] with 64, 128, 128 channels →
+    Flatten → Dropout 0.2 → Dense 1 (a logit here; keras.io applies the sigmoid in the model)."""
+    size, _, channels = _square_shape(image_shape, "keras_faces_discriminator")
+    x_in = keras.Input((size, size, channels), name="image")
+    x = x_in
+    for filters in (64, 128, 128):
+        x = _lrelu(0.2)(layers.Conv2D(filters, 4, strides=2, padding="same")(x))
+    x = layers.Dropout(0.2)(layers.Flatten()(x))
+    logit = layers.Dense(1, name="logit")(x)
+    return keras.Model(x_in, logit, name=name)
+
+
+def flops_per_image(model: keras.Model) -> int:
+    """Floating-point operations of one forward pass per image, counted from the layers (a multiply-add is 2):
+    Dense in·out, Conv2D H_out·W_out·k_h·k_w·C_in·C_out, Conv2DTranspose H_in·W_in·k_h·k_w·C_in·C_out
+    (every input pixel is spread over a k×k patch), times 2. Normalization, activations and biases are left
+    out (a few per cent at most). Nested models are counted through."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.Model):
+            total += flops_per_image(layer)
+            continue
+        inner = getattr(layer, "layer", None)  # SpectralNormalization wraps a Dense/Conv
+        core = inner if inner is not None else layer
+        if isinstance(core, layers.Dense):
+            total += 2 * int(np.prod(core.kernel.shape))
+        elif isinstance(core, (layers.Conv2D, layers.Conv2DTranspose)):
+            kh, kw, a, b = core.kernel.shape  # Conv2D: (k, k, in, out); Conv2DTranspose: (k, k, out, in)
+            spatial = layer.output.shape[1:3] if isinstance(core, layers.Conv2D) and not isinstance(
+                core, layers.Conv2DTranspose) else layer.input.shape[1:3]
+            total += 2 * int(np.prod(spatial)) * kh * kw * a * b
+    return total
+
+
 def with_spectral_norm(model: keras.Model, power_iterations: int = 1) -> keras.Model:
     """A copy of ``model`` whose Dense and Conv2D layers are wrapped in ``keras.layers.SpectralNormalization``
     (Miyato et al. 2018): each weight matrix is divided by its largest singular value, estimated by power
@@ -275,6 +411,8 @@ ARCHITECTURES = {
     "small": (small_generator, small_discriminator),
     "small_conditional": (small_conditional_generator, small_conditional_discriminator),
     "small_projection": (small_conditional_generator, small_projection_discriminator),
+    "dcgan_any": (dcgan_generator, dcgan_discriminator),
+    "keras_faces": (keras_faces_generator, keras_faces_discriminator),
 }
 CONDITIONAL = {"small_conditional", "small_projection"}
 
@@ -286,16 +424,31 @@ def register_architecture(name: str, generator_fn, discriminator_fn, conditional
         CONDITIONAL.add(name)
 
 
-def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None):
+def takes_image_shape(architecture: str) -> bool:
+    """True when both builders of ``architecture`` take an ``image_shape`` (the others draw 28×28×1)."""
+    g_fn, d_fn = ARCHITECTURES[architecture]
+    return all("image_shape" in inspect.signature(fn).parameters for fn in (g_fn, d_fn))
+
+
+def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None,
+               image_shape=None, output: str | None = None):
     """Build ``(generator, discriminator)`` for a registered architecture name.
 
-    ``width`` is passed to builders that take one (``small``, ``small_conditional``) and ignored by the others."""
+    ``width``, ``image_shape`` (H, W, C) and ``output`` (the generator's last activation) are passed to the
+    builders that take them; an architecture that only draws 28×28×1 refuses another ``image_shape``."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]
+    if image_shape is not None and tuple(image_shape) != IMAGE_SHAPE and not takes_image_shape(architecture):
+        raise ValueError(f"architecture {architecture!r} draws 28×28 grayscale images, not "
+                         f"{'×'.join(map(str, image_shape))}: use one that takes the image shape "
+                         f"({', '.join(a for a in ARCHITECTURES if takes_image_shape(a))}), e.g. --preset dcgan64")
 
     def kw(fn):
-        return {"width": width} if width is not None and "width" in inspect.signature(fn).parameters else {}
+        params = inspect.signature(fn).parameters
+        given = {"width": width, "image_shape": None if image_shape is None else tuple(image_shape),
+                 "output": output}
+        return {k: v for k, v in given.items() if v is not None and k in params}
 
     discriminator = d_fn(**kw(d_fn))
     if spectral_norm:

@@ -13,31 +13,34 @@ from PIL import Image
 
 
 def _as_unit_images(images) -> np.ndarray:
-    """(N, 784) / (N, 28, 28, 1) / (N, 28, 28) in [0, 1] → (N, 28, 28) float in [0, 1]."""
+    """Images in [0, 1] → float (N, H, W) for grayscale or (N, H, W, 3) for colour: accepts (N, 784),
+    (N, H, W), (N, H, W, 1) and (N, H, W, 3)."""
     x = np.asarray(images, dtype=np.float32)
     if x.ndim == 2 and x.shape[1] == 784:
         x = x.reshape(-1, 28, 28)
     if x.ndim == 4 and x.shape[-1] == 1:
         x = x[..., 0]
-    if x.ndim != 3:
-        raise ValueError(f"expected images of shape (N, 28, 28), (N, 28, 28, 1) or (N, 784), got {x.shape}")
+    if not (x.ndim == 3 or (x.ndim == 4 and x.shape[-1] == 3)):
+        raise ValueError(f"expected images of shape (N, H, W), (N, H, W, 1), (N, H, W, 3) or (N, 784), "
+                         f"got {x.shape}")
     return np.clip(x, 0.0, 1.0)
 
 
 def image_grid(images, ncols: int | None = None, pad: int = 2, scale: int = 1) -> np.ndarray:
-    """Tile images in [0, 1] into one uint8 array (H, W); white padding between tiles."""
+    """Tile images in [0, 1] into one uint8 array, (H, W) for grayscale or (H, W, 3) for colour; white
+    padding between tiles."""
     x = _as_unit_images(images)
-    n, h, w = x.shape
+    n, h, w = x.shape[:3]
     ncols = ncols or int(math.ceil(math.sqrt(n)))
     nrows = int(math.ceil(n / ncols))
-    grid = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad), dtype=np.float32)
+    grid = np.ones((nrows * (h + pad) + pad, ncols * (w + pad) + pad) + x.shape[3:], dtype=np.float32)
     for i in range(n):
         r, c = divmod(i, ncols)
         top, left = pad + r * (h + pad), pad + c * (w + pad)
         grid[top:top + h, left:left + w] = x[i]
     out = (grid * 255.0 + 0.5).astype(np.uint8)
     if scale > 1:
-        out = np.kron(out, np.ones((scale, scale), dtype=np.uint8))
+        out = out.repeat(scale, axis=0).repeat(scale, axis=1)
     return out
 
 
@@ -50,7 +53,7 @@ def save_grid(images, path, ncols: int | None = None, scale: int = 2) -> Path:
 
 
 def save_images(images, folder, prefix: str = "img_") -> list[Path]:
-    """Write each image in [0, 1] as its own 28×28 PNG: ``img_000.png``, ``img_001.png``, ..."""
+    """Write each image in [0, 1] as its own PNG (grayscale or RGB, at its size): ``img_000.png``, ..."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     x = (_as_unit_images(images) * 255.0 + 0.5).astype(np.uint8)
@@ -68,7 +71,8 @@ def save_gif(png_paths, path, duration_ms: int = 300) -> Path | None:
     png_paths = [Path(p) for p in png_paths]
     if not png_paths:
         return None
-    frames = [Image.open(p).convert("L") for p in png_paths]
+    frames = [Image.open(p) for p in png_paths]
+    frames = [f.convert("RGB" if f.mode in ("RGB", "RGBA", "P") else "L") for f in frames]
     path = Path(path)
     frames[0].save(path, save_all=True, append_images=frames[1:], duration=duration_ms, loop=0)
     return path
@@ -117,7 +121,7 @@ def show_images(images, ncols: int | None = None, title: str | None = None, size
 
     grid = image_grid(images, ncols=ncols)
     fig, ax = plt.subplots(figsize=(size, size * grid.shape[0] / grid.shape[1]))
-    ax.imshow(grid, cmap="gray", vmin=0, vmax=255)
+    ax.imshow(grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=255)
     ax.axis("off")
     if title:
         ax.set_title(title)
@@ -151,7 +155,8 @@ def show_grid_files(paths, title: str | None = None, max_grids: int = 8, per_row
         ax.axis("off")
     for ax, path in zip(axes.flat, paths):
         unit, _, number = path.stem.partition("_")
-        ax.imshow(np.asarray(Image.open(path).convert("L")), cmap="gray", vmin=0, vmax=255)
+        picture = np.asarray(Image.open(path))
+        ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=255)
         ax.set_title(f"{unit} {int(number)}" if number.isdigit() else path.stem, fontsize=11)
     if title:
         fig.suptitle(title)

@@ -23,7 +23,9 @@ class Preset:
 
     name: str = "custom"
     description: str = ""
-    dataset: str = "mnist"            # "mnist" or "fashion_mnist"
+    dataset: str = "mnist"            # mnist, fashion_mnist, cifar10, celeba, folder:PATH, or folder (--data-dir)
+    image_size: int = 28              # images are image_size × image_size × channels (the data is fitted to it)
+    channels: int = 1                 # 1 grayscale, 3 RGB
     architecture: str = "dcgan"       # a key of gan_lab.models.ARCHITECTURES (small_conditional: takes labels)
     loss: str = "bce"                 # a key of gan_lab.losses.LOSSES: bce, minimax, lsgan, hinge, wgan
     noise_dim: int = 96
@@ -43,6 +45,8 @@ class Preset:
     ema_decay: float = 0.0            # > 0: sample from an exponential moving average of G's weights
     gp_weight: float = 0.0            # WGAN-GP gradient penalty λ (10 in the paper); 0 = off
     spectral_norm: bool = False       # wrap the discriminator's Dense/Conv layers in spectral normalization
+    diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
+                                      # "color,translation,cutout" (gan_lab.augment); "" = off
     precision: str = "float32"        # "mixed_bfloat16" (bf16 compute, float32 weights), or "auto": bf16 where
                                       # the CPU computes bf16 natively (AVX-512 BF16 / AMX), else float32
     seed: int = 0
@@ -54,6 +58,11 @@ class Preset:
     reference: str = field(default="", compare=False)
 
     @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """``(image_size, image_size, channels)``: the shape of one image the generator draws."""
+        return (self.image_size, self.image_size, self.channels)
+
+    @property
     def conditional(self) -> bool:
         """True when the architecture takes class labels (the run trains on (image, label) pairs)."""
         from gan_lab.models import CONDITIONAL
@@ -61,9 +70,10 @@ class Preset:
 
     def validate(self) -> "Preset":
         """Raise ValueError naming the field, the value, what was expected and how to fix it."""
+        from gan_lab.augment import parse_policy
         from gan_lab.data import normalize_name
         from gan_lab.losses import LOSSES
-        from gan_lab.models import ARCHITECTURES
+        from gan_lab.models import ARCHITECTURES, IMAGE_SHAPE, takes_image_shape
 
         def bad(name, expected):
             return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} "
@@ -108,6 +118,17 @@ class Preset:
             raise bad("output", "'tanh' or 'sigmoid'")
         if self.sample_unit not in ("epoch", "step"):
             raise bad("sample_unit", "'epoch' or 'step'")
+        if not 8 <= self.image_size <= 1024 or self.image_size % 2:
+            raise bad("image_size", "an even number of pixels from 8 to 1024 (e.g. 32 or 64)")
+        if self.channels not in (1, 3):
+            raise bad("channels", "1 (grayscale) or 3 (RGB)")
+        if self.image_shape != IMAGE_SHAPE and not takes_image_shape(self.architecture):
+            raise bad("image_size", f"28 with channels 1: architecture {self.architecture!r} draws 28×28 "
+                      "grayscale images (the DCGAN family, --architecture dcgan_any, takes any shape)")
+        try:
+            parse_policy(self.diff_augment)
+        except ValueError as exc:
+            raise bad("diff_augment", str(exc)) from None
         return self
 
     def replace(self, **overrides) -> "Preset":
@@ -240,6 +261,47 @@ register(Preset(
     architecture="small", loss="hinge", spectral_norm=True, noise_dim=64, batch_size=64, epochs=100,
     g_lr=2e-4, d_lr=4e-4, g_beta1=0.0, g_beta2=0.9, d_beta1=0.0, d_beta2=0.9, ema_decay=0.999,
     sample_every=500, sample_unit="step", reference="Miyato et al. 2018; Lim & Ye 2017"))
+
+
+# --- colour recipes (64×64 and 32×32; the data is the folder given with --data-dir unless --dataset says) -------
+# Each states its FLOPs per generated image, computed from the models by preset_flops() (README table).
+register(Preset(
+    name="dcgan64", description="DCGAN paper / PyTorch tutorial CelebA recipe: 64×64 RGB, ngf=ndf=64, batch 128, Adam 2e-4 β1 0.5",
+    dataset="folder", image_size=64, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=64,
+    batch_size=128, epochs=500, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, sample_every=100,
+    sample_unit="step", reference="Radford et al. 2016; pytorch.org/tutorials/beginner/dcgan_faces_tutorial"))
+register(Preset(
+    name="keras_faces", description="keras.io 'DCGAN to generate face images': 64×64 RGB in [0, 1], G up to 512 channels, batch 32, Adam 1e-4",
+    dataset="folder", image_size=64, channels=3, architecture="keras_faces", loss="bce", noise_dim=128,
+    batch_size=32, epochs=500, g_lr=1e-4, d_lr=1e-4, g_beta1=0.9, d_beta1=0.9, output="sigmoid",
+    sample_every=100, sample_unit="step", reference="keras.io/examples/generative/dcgan_overriding_train_step"))
+register(Preset(
+    name="fast64", description="CPU starting point at 64×64 RGB: half-width DCGAN (32 channels), batch 64, EMA sampling",
+    dataset="folder", image_size=64, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=32,
+    batch_size=64, epochs=2000, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999,
+    sample_every=250, sample_unit="step", reference="gan_lab (benchmarks/README.md, colour section)"))
+register(Preset(
+    name="fast32", description="CPU starting point at 32×32 RGB: half-width DCGAN (32 channels), batch 64, EMA sampling",
+    dataset="folder", image_size=32, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=32,
+    batch_size=64, epochs=2000, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999,
+    sample_every=250, sample_unit="step", reference="gan_lab (benchmarks/README.md, colour section)"))
+
+
+def preset_flops(preset: Preset) -> dict:
+    """FLOPs of a preset's models per image, counted from the built layers (:func:`gan_lab.models.flops_per_image`):
+
+    - ``generator``: one generated image (the generator's forward pass);
+    - ``discriminator``: one image judged (the discriminator's forward pass);
+    - ``train_per_image``: one training image's share of an update, counting a backward pass as twice a
+      forward one: per discriminator step G + 3·D on the fake and 3·D on the real image, and for the
+      generator step 3·G + 3·D, so ``d_steps``·(G + 6·D) + 3·G + 3·D.
+
+    Imports Keras (builds the models on the CPU once)."""
+    from gan_lab.models import build_pair, flops_per_image
+    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
+                                          preset.image_shape, preset.output)
+    g, d = flops_per_image(generator), flops_per_image(discriminator)
+    return {"generator": g, "discriminator": d, "train_per_image": preset.d_steps * (g + 6 * d) + 3 * g + 3 * d}
 
 
 TRUE_WORDS = ("true", "1", "yes", "on")

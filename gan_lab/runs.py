@@ -33,6 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from gan_lab.data import dataset_label
 from gan_lab.files import atomic_write_json
 from gan_lab.presets import Preset
 from gan_lab.sampling import noise_dim_of, sample as sample_images
@@ -71,7 +72,7 @@ class Run:
 
     @staticmethod
     def default_folder(preset: Preset, root="runs") -> Path:
-        return Path(root) / f"{preset.name}-{preset.dataset}-{time.strftime('%Y%m%d-%H%M%S')}"
+        return Path(root) / f"{preset.name}-{dataset_label(preset.dataset)}-{time.strftime('%Y%m%d-%H%M%S')}"
 
     # --- the rules ------------------------------------------------------------------------------------
     def refuse_existing(self):

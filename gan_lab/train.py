@@ -19,7 +19,8 @@ import tensorflow as tf
 
 from gan_lab import callbacks as cb
 from gan_lab import distribute
-from gan_lab.data import check_not_empty, load_dataset, steps_per_epoch, to_unit_range, training_batches
+from gan_lab.data import (check_not_empty, dataset_label, load_dataset, resolve_dataset, steps_per_epoch,
+                          to_unit_range, training_batches)
 from gan_lab.files import atomic_save_model
 from gan_lab.gan import build_gan
 from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
@@ -43,8 +44,10 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
         max_seconds: stop after this much training time in this call (the outputs are still written).
         resume: continue the run in ``out_dir`` from its newest readable checkpoint, with the preset stored
             there (``preset`` may be None; if given it must match). ``epochs`` may be raised.
-        images: uint8 training images (N, 28, 28) to use instead of loading ``preset.dataset``, or
-            ``(images, labels)`` for a conditional preset.
+        images: uint8 training images (N, H, W) or (N, H, W, C) of the preset's shape to use instead of loading
+            ``preset.dataset``, or ``(images, labels)`` for a conditional preset.
+        data_dir: where the data is (for ``dataset="folder"``: the folder of pictures itself; the run then
+            records ``folder:<absolute path>`` as its dataset).
         callbacks: extra Keras callbacks. ``tensorboard``: also log to ``RUN/tensorboard``.
         verbose: 1 a progress bar over the whole run (global step / target step), 2 Keras's line per epoch, 0
             nothing.
@@ -57,10 +60,12 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
     strategy = strategy or tf.distribute.get_strategy()
     _check_budget(max_steps, max_seconds, epochs)
     distribute.check_budget(strategy, max_seconds)
+    if preset is not None and images is None:
+        preset = preset.replace(dataset=resolve_dataset(preset.dataset, data_dir))
     run, preset = _open_run(preset, out_dir, resume, epochs)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    images, labels = _training_data(preset, images, data_dir)
+    images, labels = _training_data(preset, images, data_dir, verbose=bool(verbose))
     per_epoch = steps_per_epoch(len(images), preset.batch_size)
     target = max_steps if max_steps is not None else preset.epochs * per_epoch
 
@@ -87,7 +92,7 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
         watch = _Callbacks(gan, preset, local, checkpoint, seconds, per_epoch, target, max_seconds, strategy,
                            resume, clock, tensorboard, verbose)
         if log:
-            log(f"training {preset.name} on {preset.dataset} into {run.folder}: step {gan.step} -> {target} "
+            log(f"training {preset.name} on {dataset_label(preset.dataset)} into {run.folder}: step {gan.step} -> {target} "
                 f"({per_epoch} steps/epoch" + (f", max_seconds {max_seconds:g}" if max_seconds is not None else "")
                 + ")")
         with watch.stopper:
@@ -196,14 +201,20 @@ def _check_budget(max_steps, max_seconds, epochs):
         raise ValueError(f"epochs = {epochs} is invalid: expected an integer >= 0")
 
 
-def _training_data(preset: Preset, images, data_dir):
+def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
     """``(images, labels)``: labels only for a conditional preset, which needs them."""
     if images is None:
-        images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir)
+        images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir, image_size=preset.image_size,
+                                      channels=preset.channels, verbose=verbose)
     elif isinstance(images, tuple):
         images, labels = images
     else:
         labels = None
+    shape = np.shape(images)
+    if tuple(shape[1:3]) != preset.image_shape[:2] or (shape[3:] or (1,))[0] != preset.channels:
+        raise ValueError(f"the images have shape {tuple(shape)} but preset {preset.name!r} draws "
+                         f"{'×'.join(map(str, preset.image_shape))} images: pass images of that shape or set "
+                         "image_size / channels (--image-size, --channels) to the data's")
     if preset.conditional and labels is None:
         raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
     return check_not_empty(images), labels if preset.conditional else None
@@ -257,7 +268,7 @@ def write_outputs(gan, preset: Preset, run: Run):
     save_grid(final, run.folder / "final_grid.png", ncols=10)
     hist = cb.history_arrays(run.history_path)
     if len(hist.get("step", [])):
-        plot_losses(hist, run.folder / "losses.png", title=f"{preset.name} on {preset.dataset}",
+        plot_losses(hist, run.folder / "losses.png", title=f"{preset.name} on {dataset_label(preset.dataset)}",
                     smooth=max(1, min(50, len(hist["step"]) // 20)))
     save_gif(sorted(run.samples_dir.glob("*.png")), run.folder / "samples.gif")
 

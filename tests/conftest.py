@@ -19,3 +19,11 @@ def mnist_small(mnist_train):
     """The first 2,048 real training images (uint8) — enough for quick real-data runs."""
     images, labels = mnist_train
     return images[:2048], labels[:2048]
+
+
+@pytest.fixture(scope="session")
+def emoji_small():
+    """256 real 64×64 RGB pictures of emoji-64 (uint8 (256, 64, 64, 3)), for quick colour runs."""
+    from gan_lab.data import load_dataset
+    images, _ = load_dataset(f"folder:{DATA_DIR / 'emoji-64'}", verbose=False)
+    return images[::5][:256]

@@ -69,3 +69,17 @@ def test_flops_benchmark_prints_the_layer_count_of_each_preset():
     for name in ("fast", "wgan_gp"):
         assert float(rows[name][5]) == round(preset_update_flops(get_preset(name))["total"] / 1e9, 2)
     assert int(rows["wgan_gp"][2]) == 5
+
+
+def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_path):
+    out = _run("benchmarks/colour_time_to_quality.py", "--variants", "fast32", "fast32+da", "--marks", "2", "4",
+               "--n", "100", "--set", "width=8", "batch_size=16", "--out", str(tmp_path))
+    files = sorted(p.name for p in tmp_path.iterdir())
+    assert "colour_ttq-emoji-64-fast32-2-4.csv" in files and "colour_ttq-emoji-64-fast32+da-2-4.csv" in files
+    assert "colour_ttq-emoji-64-fast32+da-2-4.png" in files  # the final images
+    rows = list(csv.DictReader(open(tmp_path / "colour_ttq-emoji-64-fast32+da-2-4.csv")))
+    assert [float(r["mark_s"]) for r in rows] == [2.0, 4.0] and int(rows[1]["step"]) > int(rows[0]["step"]) > 0
+    assert float(rows[0]["images_per_s"]) > 0 and "kid_random" in rows[0]
+    summary = [f for f in files if f.endswith(".md")]
+    assert len(summary) == 1 and "closer than fast32" in (tmp_path / summary[0]).read_text()
+    assert "peak RSS" in out and "load average before" in out

@@ -56,7 +56,7 @@ def test_cli_user_error_is_one_line_without_traceback():
 
 
 @pytest.mark.parametrize("args,expected", [
-    (["train", "--dataset", "cifar10"], "unknown dataset 'cifar10'"),
+    (["train", "--dataset", "imagenet"], "unknown dataset 'imagenet'"),
     (["train", "--lr", "0"], "g_lr = 0.0 is invalid"),
     (["train", "--d-lr", "-1"], "d_lr = -1.0 is invalid"),
     (["train", "--batch-size", "0"], "batch_size = 0 is invalid"),

@@ -120,8 +120,8 @@ def test_wrong_count_and_bad_labels(tmp_path):
 
 
 def test_unknown_dataset_and_split():
-    with pytest.raises(DatasetError, match="expected one of mnist, fashion_mnist"):
-        load_dataset("cifar10")
+    with pytest.raises(DatasetError, match="expected one of mnist, fashion_mnist, cifar10, celeba or folder:PATH"):
+        load_dataset("imagenet")
     with pytest.raises(DatasetError, match="split"):
         load_dataset("mnist", "validation")
 

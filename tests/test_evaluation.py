@@ -88,7 +88,7 @@ def test_value_range_conflicts_and_bad_arguments_are_rejected():
     with pytest.raises(MetricInputError, match="n must be an integer"):
         evaluation.evaluate(u8, "mnist", n=3)
     with pytest.raises(ValueError, match="unknown dataset"):
-        evaluation.evaluate(u8, "cifar10")
+        evaluation.evaluate(u8, "imagenet")
     with pytest.raises(MetricInputError, match="integer dtype int32"):
         evaluation.evaluate(np.full((20, 28, 28), 300, np.int32), "mnist")
     with pytest.raises(MetricInputError, match="n must be an integer"):

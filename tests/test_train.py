@@ -14,7 +14,7 @@ from tensorflow.python.summary.summary_iterator import summary_iterator
 
 from gan_lab.callbacks import read_history
 from gan_lab.cli import main
-from gan_lab.data import DatasetError, to_unit_range
+from gan_lab.data import DatasetError, fit_images, to_unit_range
 from gan_lab.gan import build_gan
 from gan_lab.presets import PRESETS, get_preset
 from gan_lab.runs import RunError, sample
@@ -47,9 +47,13 @@ def test_short_real_mnist_run_learns(tmp_path, mnist_train):
 
 
 @pytest.mark.parametrize("name", sorted(PRESETS))
-def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small):
+def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small, emoji_small):
     preset = get_preset(name, batch_size=32, sample_every=1, sample_unit="step")
-    data = (mnist_small[0][:256], mnist_small[1][:256]) if preset.conditional else mnist_small[0][:256]
+    if preset.image_shape != (28, 28, 1):  # the colour presets, at a small width (the recipe is what is tested)
+        preset = preset.replace(**({"width": 8} if preset.architecture == "dcgan_any" else {}))
+        data = fit_images(emoji_small, preset.image_size, preset.channels)
+    else:
+        data = (mnist_small[0][:256], mnist_small[1][:256]) if preset.conditional else mnist_small[0][:256]
     result = train(preset, tmp_path / name, max_steps=3, images=data, verbose=0)
     assert result.step == 3 and result.status == "stopped"
     out = tmp_path / name
@@ -137,6 +141,8 @@ def _weights(model):
 @pytest.mark.parametrize("name, overrides", [
     ("cs231n_dense", dict(noise_dim=16, flip_prob=0.1, ema_decay=0.99)),   # label flips and EMA
     ("tf_tutorial_dcgan", dict(noise_dim=8)),                             # dropout in the discriminator
+    ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # DiffAugment's per-image draws
+                    diff_augment="color,translation,cutout")),
 ])
 def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small, name, overrides):
     """Regression: flip_prob drew from a stateful global RNG and dropout's RNG state was not checkpointed, so a

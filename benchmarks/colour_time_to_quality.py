@@ -1,0 +1,154 @@
+"""Colour time to quality: 64×64 / 32×32 recipes on a folder of pictures (emoji-64), with and without DiffAugment.
+
+Each variant trains in its own child process (so its peak memory is its own) through `gan_lab.train.train`
+(the CLI's code path) and is scored with the offline random-feature metrics (`gan_lab.evaluation`,
+`kid_random` first) whenever its training clock passes a mark, with the same fixed noise every time (scoring
+excluded from the clock). All variants run one after the other in one invocation, so their ratios come from
+one run on one machine state. Prints a table and the ratios, and writes under `--out`:
+
+    colour_ttq-<data>-<variant>-<marks>.csv     one per variant (rows per mark; its own file, never another's)
+    colour_ttq-<data>-<variant>-<marks>.png     its 100 final images
+    colour_ttq-<data>-summary-<variants>.md     the table and ratios of this invocation
+    colour_ttq-<data>-summary-<variants>.png    quality vs training seconds
+
+A variant is a preset name, `+da` for DiffAugment (the paper's color,translation,cutout), e.g. `fast64+da`.
+
+    GAN_LAB_DATA_DIR=../shared/data python benchmarks/colour_time_to_quality.py \
+        --variants dcgan64 keras_faces fast64 fast64+da fast32 fast32+da --marks 150 300 600
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from gan_lab import evaluation  # noqa: E402
+from gan_lab.data import dataset_label, normalize_name  # noqa: E402
+from gan_lab.presets import parse_overrides  # noqa: E402
+from time_to_quality import run_one  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+
+DIFF_AUGMENT = "color,translation,cutout"
+
+
+def variant_overrides(variant: str) -> tuple[str, dict]:
+    name, _, extra = variant.partition("+")
+    if extra not in ("", "da"):
+        raise SystemExit(f"variant {variant!r}: expected PRESET or PRESET+da")
+    return name, ({"diff_augment": DIFF_AUGMENT} if extra == "da" else {})
+
+
+def child(variant: str, dataset: str, marks, n: int, overrides: dict, keep_grid=None) -> dict:
+    """Train and score one variant in this process; its peak RSS is this process's."""
+    name, extra = variant_overrides(variant)
+    preset, rows, wall = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid)
+    for r in rows:
+        r["images_per_s"] = round(r["step"] * preset.batch_size / max(r["train_s"], 1e-9), 1)
+    return {"variant": variant, "rows": rows, "wall_s": round(wall, 1), "batch": preset.batch_size,
+            "image_shape": list(preset.image_shape),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9+._-]+", "_", text)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--variants", nargs="+", default=["dcgan64", "fast64", "fast64+da", "fast32", "fast32+da"])
+    ap.add_argument("--data-dir", default=None, help="the folder of pictures (default $GAN_LAB_DATA_DIR/emoji-64)")
+    ap.add_argument("--marks", nargs="+", type=float, default=[150, 300, 600])
+    ap.add_argument("--n", type=int, default=690, help="samples scored at each mark (default 690: emoji-64's floor pool)")
+    ap.add_argument("--out", default="benchmarks/results")
+    ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="overrides for every variant")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--grid", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
+    dataset = normalize_name(f"folder:{folder.resolve()}")
+    overrides = parse_overrides(args.set)
+    if args.child:
+        print("RESULT " + json.dumps(child(args.child, dataset, args.marks, args.n, overrides, args.grid)))
+        return
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    label, marks_tag = slug(dataset_label(dataset)), "-".join(f"{m:g}" for m in args.marks)
+    results, load = [], os.getloadavg()
+    print(f"{label}: {len(args.variants)} variants, marks {args.marks} s, n={args.n}; load average before "
+          f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f} ({os.cpu_count()} CPUs)", flush=True)
+    for variant in args.variants:
+        cmd = [sys.executable, __file__, "--child", variant, "--data-dir", str(folder), "--n", str(args.n),
+               "--marks", *map(str, args.marks), "--set", *args.set,
+               "--grid", str(out / f"colour_ttq-{label}-{slug(variant)}-{marks_tag}.png")]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
+        if p.returncode != 0 or not line:
+            raise SystemExit(f"{variant} failed:\n{p.stderr[-3000:]}")
+        r = json.loads(line[-1][len("RESULT "):])
+        results.append(r)
+        keys = list(r["rows"][0])
+        path = out / f"colour_ttq-{label}-{slug(variant)}-{marks_tag}.csv"
+        path.write_text(",".join(keys) + "\n" + "".join(",".join(str(row[k]) for k in keys) + "\n"
+                                                         for row in r["rows"]))
+        last = r["rows"][-1]
+        print(f"{variant:<14} steps {last['step']:>6} img/s {last['images_per_s']:>7.1f} peak RSS "
+              f"{r['peak_rss_mb']:>7.0f} MB  kid_random {last['kid_random']:.5f} fd_random {last['fd_random']:.3f} "
+              f"precision {last['precision']:.3f} recall {last['recall']:.3f} -> {path.name}", flush=True)
+
+    shape = tuple(results[0]["image_shape"])
+    floor = evaluation.real_floor(dataset, args.n, image_shape=shape)
+    lines = [f"# colour time to quality on {label}", "",
+             f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: "
+             + " ".join(f"{v:.2f}" for v in os.getloadavg()) + f"; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+             f"real floor (n={args.n}, {'×'.join(map(str, shape))}): kid_random {floor['kid_random']:.5f}, "
+             f"fd_random {floor['fd_random']:.3f}, precision {floor['precision']:.3f}, recall {floor['recall']:.3f}",
+             "", "| variant | mark s | steps | img/s | peak RSS MB | kid_random | fd_random | precision | recall | coverage |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        for row in r["rows"]:
+            lines.append(f"| {r['variant']} | {row['mark_s']:g} | {row['step']} | {row['images_per_s']} | "
+                         f"{r['peak_rss_mb']:.0f} | {row['kid_random']:.5f} | {row['fd_random']:.3f} | "
+                         f"{row['precision']:.3f} | {row['recall']:.3f} | {row['coverage']:.3f} |")
+    base = results[0]
+    lines += ["", f"distance to real at the last mark, kid_random minus the floor, relative to {base['variant']} "
+                  "(higher = closer to real):", ""]
+    gap = lambda r: max(r["rows"][-1]["kid_random"] - floor["kid_random"], 1e-9)
+    for r in results:
+        lines.append(f"- {r['variant']}: {gap(base) / gap(r):.2f}× closer than {base['variant']}")
+    summary = out / f"colour_ttq-{label}-summary-{slug('_'.join(args.variants))}-{marks_tag}.md"
+    summary.write_text("\n".join(lines) + "\n")
+    print("\n".join(lines[-len(results) - 1:]))
+    plot(results, floor, summary.with_suffix(".png"))
+    print(f"wrote {summary} and {summary.with_suffix('.png').name}")
+
+
+def plot(results, floor, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for r in results:
+        t = [row["train_s"] for row in r["rows"]]
+        axes[0].plot(t, [row["kid_random"] for row in r["rows"]], "o-", label=r["variant"])
+        axes[1].plot(t, [row["fd_random"] for row in r["rows"]], "o-", label=r["variant"])
+    for ax, key in zip(axes, ("kid_random", "fd_random")):
+        ax.axhline(floor[key], color="k", ls="--", lw=1, label="real floor")
+        ax.set_xlabel("training seconds (scoring excluded)")
+        ax.set_ylabel(f"{key} (lower is better)")
+        ax.set_yscale("symlog", linthresh=1e-3 if key == "kid_random" else 0.1)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Image shape as a property of the data: DCGAN builders at any shape, FLOPs, colour presets, DiffAugment."""
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import layers
+
+from gan_lab.augment import diff_augment, make_augment, parse_policy
+from gan_lab.cli import main
+from gan_lab.models import (build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout, flops_per_image,
+                            keras_faces_generator)
+from gan_lab.presets import PRESETS, get_preset, preset_flops
+from gan_lab.runs import sample
+
+COLOUR_PRESETS = ("dcgan64", "keras_faces", "fast64", "fast32")
+
+
+@pytest.mark.parametrize("size, layout", [(64, (4, 4)), (32, (4, 3)), (28, (7, 2)), (48, (6, 3)), (128, (4, 5))])
+def test_dcgan_layout(size, layout):
+    assert dcgan_layout(size) == layout
+
+
+@pytest.mark.parametrize("size", [7, 30 + 1, 6, True])
+def test_dcgan_layout_refuses_sizes_it_cannot_halve(size):
+    with pytest.raises(ValueError, match="image_size"):
+        dcgan_layout(size)
+
+
+def test_dcgan64_is_the_pytorch_tutorial_layer_list():
+    g, d = dcgan_generator(100, (64, 64, 3), 64), dcgan_discriminator((64, 64, 3), 64)
+    convs = lambda m, kind: [(l.filters, l.kernel_size, l.strides) for l in m.layers if type(l) is kind]
+    assert convs(g, layers.Conv2DTranspose) == [(256, (4, 4), (2, 2)), (128, (4, 4), (2, 2)), (64, (4, 4), (2, 2)),
+                                                 (3, (4, 4), (2, 2))]
+    assert g.layers[2].target_shape == (4, 4, 512)  # ngf*8 at 4×4
+    assert convs(d, layers.Conv2D) == [(64, (4, 4), (2, 2)), (128, (4, 4), (2, 2)), (256, (4, 4), (2, 2)),
+                                       (512, (4, 4), (2, 2))]
+    assert sum(isinstance(l, layers.BatchNormalization) for l in d.layers) == 3  # none after the first conv
+    assert g.output.shape[1:] == (64, 64, 3) and d.output.shape[1:] == (1,)
+    assert g.layers[-1].get_config()["activation"] == "tanh"
+
+
+@pytest.mark.parametrize("shape", [(32, 32, 3), (32, 32, 1), (64, 64, 4), (16, 16, 2)])
+def test_any_channel_count_and_size(shape):
+    g, d = build_pair("dcgan_any", 16, width=8, image_shape=shape)
+    x = g(np.zeros((2, 16), np.float32))
+    assert x.shape == (2, *shape) and d(x).shape == (2, 1)
+
+
+def test_28x28_recipes_keep_their_layers_and_refuse_other_shapes():
+    g, _ = build_pair("small", 64, image_shape=(28, 28, 1))
+    assert g.count_params() == build_pair("small", 64)[0].count_params()
+    with pytest.raises(ValueError, match="draws 28×28 grayscale.*dcgan64"):
+        build_pair("small", 64, image_shape=(64, 64, 3))
+
+
+def test_flops_are_counted_from_the_layers():
+    # Dense 4→(4·4·16): 2·4·256; ConvT 16→8 at 4×4 in, k4: 2·16·16·16·8; ConvT 8→3 at 8×8 in: 2·64·16·8·3
+    g = dcgan_generator(4, (16, 16, 3), width=8)
+    assert flops_per_image(g) == 2 * 4 * 256 + 2 * 16 * 16 * 16 * 8 + 2 * 64 * 16 * 8 * 3
+    # Conv 3→8 at 8×8 out, k4: 2·64·16·3·8; Conv 8→16 at 4×4 out: 2·16·16·8·16; Dense 256→1
+    d = dcgan_discriminator((16, 16, 3), width=8)
+    assert flops_per_image(d) == 2 * 64 * 16 * 3 * 8 + 2 * 16 * 16 * 8 * 16 + 2 * 256
+    faces = keras_faces_generator(128, (64, 64, 3))
+    assert 4.5e9 < flops_per_image(faces) < 5.5e9  # about 5 GFLOP a generated image: not a CPU recipe
+
+
+def test_colour_presets_state_their_flops_and_validate():
+    flops = {name: preset_flops(PRESETS[name]) for name in COLOUR_PRESETS}
+    assert flops["keras_faces"]["generator"] > 20 * flops["fast64"]["generator"]
+    assert flops["fast32"]["generator"] < flops["fast64"]["generator"] < flops["dcgan64"]["generator"]
+    for name in COLOUR_PRESETS:
+        p = PRESETS[name].validate()
+        assert p.channels == 3 and p.image_size in (32, 64) and p.dataset == "folder"
+    d = PRESETS["dcgan64"]
+    assert (d.batch_size, d.g_lr, d.d_lr, d.g_beta1, d.noise_dim) == (128, 2e-4, 2e-4, 0.5, 100)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(image_size=63), "image_size = 63 is invalid: expected an even number"),
+    (dict(channels=2), "channels = 2 is invalid: expected 1 .* or 3"),
+    (dict(diff_augment="color,zoom"), "diff_augment = 'color,zoom' is invalid.*'zoom'"),
+])
+def test_shape_and_augment_fields_are_validated(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        get_preset("fast64", **overrides).validate()
+    with pytest.raises(ValueError, match="architecture 'small_conditional' draws 28×28"):
+        get_preset("fast", image_size=64, channels=3).validate()
+
+
+def test_policy_parsing():
+    assert parse_policy(" Color, translation ,cutout") == ("color", "translation", "cutout")
+    assert parse_policy("") == () and make_augment("") is None
+    with pytest.raises(ValueError, match="repeats"):
+        parse_policy("cutout,cutout")
+
+
+def test_diff_augment_is_per_image_seeded_and_differentiable():
+    x = tf.random.stateless_uniform((6, 16, 16, 3), seed=(1, 2), minval=-1, maxval=1)
+    a = diff_augment(x, "color,translation,cutout", tf.constant([3, 4], tf.int64))
+    b = diff_augment(x, "color,translation,cutout", tf.constant([3, 4], tf.int64))
+    c = diff_augment(x, "color,translation,cutout", tf.constant([3, 5], tf.int64))
+    np.testing.assert_array_equal(a.numpy(), b.numpy())  # a function of the seed alone
+    assert not np.allclose(a.numpy(), c.numpy())
+    same = tf.repeat(x[:1], 6, axis=0)  # one image six times: each copy gets its own draw
+    out = diff_augment(same, "translation", tf.constant([0, 1], tf.int64)).numpy()
+    assert len({o.tobytes() for o in out}) > 1
+    for policy in ("color,translation,cutout", "cutout"):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.reduce_sum(diff_augment(x, policy, tf.constant([3, 4], tf.int64)) ** 2)
+        grad = tape.gradient(y, x).numpy()
+        assert np.isfinite(grad).all() and (grad != 0).mean() > 0.5
+    assert (grad == 0).any()  # cutout alone: the cut-out pixels get no gradient
+
+
+def test_translation_fills_with_zeros_and_cutout_zeroes_a_quarter():
+    ones = tf.ones((64, 16, 16, 1))
+    shifted = diff_augment(ones, "translation", tf.constant([7, 7], tf.int64)).numpy()
+    assert set(np.unique(shifted)) <= {0.0, 1.0} and shifted.min() == 0.0  # shifted in zeros (at most 2 rows/cols)
+    assert (shifted.reshape(64, -1).mean(axis=1) >= (14 / 16) ** 2 - 1e-6).all()
+    cut = diff_augment(ones, "cutout", tf.constant([7, 7], tf.int64)).numpy()
+    holes = 1 - cut.reshape(64, -1).mean(axis=1)
+    assert holes.max() == pytest.approx(0.25) and holes.min() > 0.05  # an 8×8 square, partly outside sometimes
+
+
+def test_cli_trains_a_colour_preset_on_a_folder_and_samples_in_colour(tmp_path, capsys):
+    from conftest import DATA_DIR
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "fast32", "--data-dir", str(DATA_DIR / "emoji-64"), "--max-steps", "3",
+                 "--width", "8", "--batch-size", "16", "--diff-augment", "color,translation,cutout",
+                 "--sample-every", "2", "--out", str(run), "--quiet"]) == 0
+    from PIL import Image
+    assert Image.open(run / "final_grid.png").mode == "RGB"
+    assert Image.open(run / "final_generated_images" / "img_000.png").size == (32, 32)
+    assert Image.open(run / "samples.gif").convert("RGB").getcolors(2 ** 20) is not None
+    assert "emoji-64" in (run / "preset.json").read_text()
+    images = sample(run, n=5)
+    assert images.shape == (5, 32, 32, 3) and 0 <= images.min() <= images.max() <= 1
+    assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "s.npy")]) == 0
+    assert np.load(tmp_path / "s.npy").shape == (4, 32, 32, 3)
+    assert main(["sample", str(run), "--n", "4", "--out", str(tmp_path / "pngs")]) == 0
+    assert Image.open(tmp_path / "pngs" / "img_000.png").mode == "RGB"
+
+
+def test_the_readme_states_each_colour_presets_flops_as_the_code_counts_them():
+    from pathlib import Path
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    for name in COLOUR_PRESETS:
+        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}` | "))
+        f = preset_flops(PRESETS[name])
+        for value in (f["generator"], f["train_per_image"]):
+            assert f"| {value / 1e6:,.0f} M |" in row, f"README row of {name} should state {value / 1e6:,.0f} M"
+
+
+def test_latent_walks_in_colour(tmp_path):
+    from PIL import Image
+
+    from gan_lab.explore import interpolate, save_interpolation
+    g, _ = build_pair("dcgan_any", 8, width=4, image_shape=(16, 16, 3))
+    walk = interpolate(g, n_rows=2, steps=3)
+    assert walk.shape == (2, 3, 16, 16, 3)
+    assert Image.open(save_interpolation(walk, tmp_path / "w.png")).mode == "RGB"
+    assert save_interpolation(walk, tmp_path / "w.gif").stat().st_size > 0
