@@ -454,8 +454,8 @@ def load_image_folder(folder, image_size: int = DEFAULT_IMAGE_SIZE, channels: in
     npy, labels_npy, manifest_path = (cache / f"folder-{key}.npy", cache / f"folder-{key}.labels.npy",
                                       cache / f"folder-{key}.json")
     try:
-        if json.loads(manifest_path.read_text())["files"] == manifest["files"]:
-            cached = json.loads(manifest_path.read_text())
+        cached = json.loads(manifest_path.read_text())
+        if cached["files"] == manifest["files"]:
             return (np.load(npy, allow_pickle=False), np.load(labels_npy, allow_pickle=False),
                     cached.get("classes", []))
     except (OSError, ValueError, KeyError):
@@ -474,7 +474,7 @@ def load_image_folder(folder, image_size: int = DEFAULT_IMAGE_SIZE, channels: in
             labels.append(classes.index(path.relative_to(folder).parts[0]) if classes else 0)
         except (OSError, UnidentifiedImageError, ValueError, SyntaxError, EOFError):
             bad.append(path.name)
-        if bar is not None and (i + 1) % 50 == 0 or bar is not None and i + 1 == len(files):
+        if bar is not None and ((i + 1) % 50 == 0 or i + 1 == len(files)):
             bar.update(i + 1)
     if bad:
         warnings.warn(f"{folder}: skipped {len(bad)} unreadable file(s) of {len(files)} "
