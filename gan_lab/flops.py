@@ -67,8 +67,21 @@ class ModelCost:
         return self.forward - self.first
 
 
+def _layer_costs(model: keras.Model) -> list[int]:
+    """Forward FLOPs per example of each counted layer, in order (nested models counted through)."""
+    out = []
+    for layer in model.layers:
+        out += _layer_costs(layer) if isinstance(layer, keras.Model) else [layer_flops(layer)]
+    return [c for c in out if c]
+
+
+def forward_flops(model: keras.Model) -> int:
+    """FLOPs of one forward pass per image."""
+    return sum(_layer_costs(model))
+
+
 def model_cost(model: keras.Model) -> ModelCost:
-    costs = [c for c in (layer_flops(layer) for layer in model.layers) if c]
+    costs = _layer_costs(model)
     return ModelCost(forward=sum(costs), first=costs[0] if costs else 0)
 
 
@@ -89,5 +102,21 @@ def update_flops(generator, discriminator, batch_size: int, d_steps: int = 1) ->
 def preset_update_flops(preset) -> dict:
     """:func:`update_flops` of a preset's architecture at its batch size and ``d_steps``. A gradient penalty
     (``gp_weight``, WGAN-GP) adds a double backward pass through D that is not counted: a lower bound then."""
-    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width)
+    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
+                                          preset.image_shape, preset.output)
     return update_flops(generator, discriminator, preset.batch_size, preset.d_steps)
+
+
+def preset_flops(preset) -> dict:
+    """FLOPs per image of a preset's models, the figures the presets table states:
+
+    - ``generator``: one generated image (the generator's forward pass);
+    - ``discriminator``: one image judged (the discriminator's forward pass);
+    - ``train_per_image``: one training image's share of an update with the usual rule of thumb "a backward
+      pass costs twice a forward one": per discriminator step G + 3·D on the fake and 3·D on the real image,
+      and for the generator step 3·G + 3·D, so ``d_steps``·(G + 6·D) + 3·G + 3·D. (:func:`update_flops`
+      counts the gradients exactly instead; it is what the throughput benchmark uses.)"""
+    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
+                                          preset.image_shape, preset.output)
+    g, d = forward_flops(generator), forward_flops(discriminator)
+    return {"generator": g, "discriminator": d, "train_per_image": preset.d_steps * (g + 6 * d) + 3 * g + 3 * d}

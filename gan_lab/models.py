@@ -10,7 +10,7 @@ Every builder returns a ``keras.Model`` with an ``Input`` layer. Conventions:
 Image shape: the 28×28 recipes above keep their exact layer lists; the DCGAN family (:func:`dcgan_generator`,
 :func:`dcgan_discriminator`) and the keras.io face recipe take ``image_shape`` (H, W, C) — 32×32, 64×64, any
 channel count — and :func:`build_pair` passes the preset's shape to the builders that take one.
-:func:`flops_per_image` counts a model's floating-point operations per image.
+:func:`gan_lab.flops.forward_flops` counts a model's floating-point operations per image.
 
 Parameter counts (``count_params()``, BatchNorm moving statistics included) are listed in the README and
 checked by :mod:`gan_lab.checks`.
@@ -363,28 +363,6 @@ def keras_faces_discriminator(image_shape=(64, 64, 3), name: str = "keras_faces_
     x = layers.Dropout(0.2)(layers.Flatten()(x))
     logit = layers.Dense(1, name="logit")(x)
     return keras.Model(x_in, logit, name=name)
-
-
-def flops_per_image(model: keras.Model) -> int:
-    """Floating-point operations of one forward pass per image, counted from the layers (a multiply-add is 2):
-    Dense in·out, Conv2D H_out·W_out·k_h·k_w·C_in·C_out, Conv2DTranspose H_in·W_in·k_h·k_w·C_in·C_out
-    (every input pixel is spread over a k×k patch), times 2. Normalization, activations and biases are left
-    out (a few per cent at most). Nested models are counted through."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            total += flops_per_image(layer)
-            continue
-        inner = getattr(layer, "layer", None)  # SpectralNormalization wraps a Dense/Conv
-        core = inner if inner is not None else layer
-        if isinstance(core, layers.Dense):
-            total += 2 * int(np.prod(core.kernel.shape))
-        elif isinstance(core, (layers.Conv2D, layers.Conv2DTranspose)):
-            kh, kw, a, b = core.kernel.shape  # Conv2D: (k, k, in, out); Conv2DTranspose: (k, k, out, in)
-            spatial = layer.output.shape[1:3] if isinstance(core, layers.Conv2D) and not isinstance(
-                core, layers.Conv2DTranspose) else layer.input.shape[1:3]
-            total += 2 * int(np.prod(spatial)) * kh * kw * a * b
-    return total
 
 
 def with_spectral_norm(model: keras.Model, power_iterations: int = 1) -> keras.Model:

@@ -264,7 +264,7 @@ register(Preset(
 
 
 # --- colour recipes (64×64 and 32×32; the data is the folder given with --data-dir unless --dataset says) -------
-# Each states its FLOPs per generated image, computed from the models by preset_flops() (README table).
+# Each states its FLOPs per generated image, computed from the models by gan_lab.flops.preset_flops (README table).
 register(Preset(
     name="dcgan64", description="DCGAN paper / PyTorch tutorial CelebA recipe: 64×64 RGB, ngf=ndf=64, batch 128, Adam 2e-4 β1 0.5",
     dataset="folder", image_size=64, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=64,
@@ -285,23 +285,6 @@ register(Preset(
     dataset="folder", image_size=32, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=32,
     batch_size=64, epochs=2000, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999,
     sample_every=250, sample_unit="step", reference="gan_lab (benchmarks/README.md, colour section)"))
-
-
-def preset_flops(preset: Preset) -> dict:
-    """FLOPs of a preset's models per image, counted from the built layers (:func:`gan_lab.models.flops_per_image`):
-
-    - ``generator``: one generated image (the generator's forward pass);
-    - ``discriminator``: one image judged (the discriminator's forward pass);
-    - ``train_per_image``: one training image's share of an update, counting a backward pass as twice a
-      forward one: per discriminator step G + 3·D on the fake and 3·D on the real image, and for the
-      generator step 3·G + 3·D, so ``d_steps``·(G + 6·D) + 3·G + 3·D.
-
-    Imports Keras (builds the models on the CPU once)."""
-    from gan_lab.models import build_pair, flops_per_image
-    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
-                                          preset.image_shape, preset.output)
-    g, d = flops_per_image(generator), flops_per_image(discriminator)
-    return {"generator": g, "discriminator": d, "train_per_image": preset.d_steps * (g + 6 * d) + 3 * g + 3 * d}
 
 
 TRUE_WORDS = ("true", "1", "yes", "on")

@@ -6,9 +6,9 @@ from keras import layers
 
 from gan_lab.augment import diff_augment, make_augment, parse_policy
 from gan_lab.cli import main
-from gan_lab.models import (build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout, flops_per_image,
-                            keras_faces_generator)
-from gan_lab.presets import PRESETS, get_preset, preset_flops
+from gan_lab.flops import forward_flops, preset_flops
+from gan_lab.models import build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout, keras_faces_generator
+from gan_lab.presets import PRESETS, get_preset
 from gan_lab.runs import sample
 
 COLOUR_PRESETS = ("dcgan64", "keras_faces", "fast64", "fast32")
@@ -55,12 +55,12 @@ def test_28x28_recipes_keep_their_layers_and_refuse_other_shapes():
 def test_flops_are_counted_from_the_layers():
     # Dense 4→(4·4·16): 2·4·256; ConvT 16→8 at 4×4 in, k4: 2·16·16·16·8; ConvT 8→3 at 8×8 in: 2·64·16·8·3
     g = dcgan_generator(4, (16, 16, 3), width=8)
-    assert flops_per_image(g) == 2 * 4 * 256 + 2 * 16 * 16 * 16 * 8 + 2 * 64 * 16 * 8 * 3
+    assert forward_flops(g) == 2 * 4 * 256 + 2 * 16 * 16 * 16 * 8 + 2 * 64 * 16 * 8 * 3
     # Conv 3→8 at 8×8 out, k4: 2·64·16·3·8; Conv 8→16 at 4×4 out: 2·16·16·8·16; Dense 256→1
     d = dcgan_discriminator((16, 16, 3), width=8)
-    assert flops_per_image(d) == 2 * 64 * 16 * 3 * 8 + 2 * 16 * 16 * 8 * 16 + 2 * 256
+    assert forward_flops(d) == 2 * 64 * 16 * 3 * 8 + 2 * 16 * 16 * 8 * 16 + 2 * 256
     faces = keras_faces_generator(128, (64, 64, 3))
-    assert 4.5e9 < flops_per_image(faces) < 5.5e9  # about 5 GFLOP a generated image: not a CPU recipe
+    assert 4.5e9 < forward_flops(faces) < 5.5e9  # about 5 GFLOP a generated image: not a CPU recipe
 
 
 def test_colour_presets_state_their_flops_and_validate():
