@@ -161,11 +161,15 @@ def snapshot(generator, discriminator, g_loss_fn, step: int, real, noise, grid_s
 
 
 def train_toy(setting: ToySetting = ToySetting(), steps: int = 2000, snapshot_every: int = 500,
-              n_show: int = 512, grid_size: int = 60) -> ToyRun:
+              n_show: int = 512, grid_size: int = 60, real_data=ring_data) -> ToyRun:
     """Train a toy GAN on :func:`ring_data` for ``steps`` generator steps; a :class:`Snapshot` at step 0 and
     every ``snapshot_every`` steps (and at the end). Fresh real points every step; fixed noise for the
     snapshots. Deterministic for a given ``setting.seed`` (weights from ``keras.utils.set_random_seed``,
-    noise and penalty draws from :class:`gan_lab.gan.StepSeeds`)."""
+    noise and penalty draws from :class:`gan_lab.gan.StepSeeds`).
+
+    ``real_data``: the sampler of the real points, called as ``real_data(n, seed=...)`` → ``(n, 2)`` points,
+    once for all the training batches (``seed=setting.seed``) and once for the points the snapshots show
+    (``seed=setting.seed + 1``). Notebook 00 passes the learner's own sampler of the ring."""
     s = setting
     keras.utils.set_random_seed(s.seed)
     generator, discriminator = toy_generator(s.noise_dim, s.width), toy_discriminator(s.width)
@@ -181,8 +185,8 @@ def train_toy(setting: ToySetting = ToySetting(), steps: int = 2000, snapshot_ev
         return gan_update(generator, discriminator, d_opt, g_opt, d_loss_fn, g_loss_fn, real, seeds, s.noise_dim,
                           s.d_steps, gp_weight=s.gp_weight)
 
-    real_all = ring_data(steps * s.batch_size, seed=s.seed)
-    show_real = ring_data(n_show, seed=s.seed + 1)
+    real_all = np.asarray(real_data(steps * s.batch_size, seed=s.seed), np.float32)
+    show_real = np.asarray(real_data(n_show, seed=s.seed + 1), np.float32)
     show_noise = np.random.default_rng(s.seed + 2).uniform(-1, 1, (n_show, s.noise_dim)).astype(np.float32)
     history = {"step": [], "d_loss": [], "g_loss": []}
     critic = s.loss == "wgan"

@@ -85,6 +85,26 @@ def test_train_toy_records_history_and_snapshots_and_is_reproducible():
     np.testing.assert_allclose(again.snapshots[-1].fake, run.snapshots[-1].fake, rtol=1e-5, atol=1e-6)
 
 
+def test_train_toy_takes_the_real_data_sampler():
+    """``real_data`` replaces ring_data: asked once for the training points and once for the shown ones."""
+    calls = []
+
+    def one_mode(n, seed):
+        calls.append((n, seed))
+        return np.tile(toy.mode_centers()[3], (n, 1)).astype(np.float64)  # converted to float32
+
+    setting = toy.ToySetting(batch_size=16, width=8, seed=2)
+    run = toy.train_toy(setting, steps=3, snapshot_every=3, n_show=20, grid_size=5, real_data=one_mode)
+    assert calls == [(3 * 16, 2), (20, 3)]
+    assert run.snapshots[0].real.dtype == np.float32
+    np.testing.assert_array_equal(run.snapshots[0].real, np.tile(toy.mode_centers()[3], (20, 1)))
+    default = toy.train_toy(setting, steps=3, snapshot_every=3, n_show=20, grid_size=5)
+    passed = toy.train_toy(setting, steps=3, snapshot_every=3, n_show=20, grid_size=5, real_data=toy.ring_data)
+    np.testing.assert_array_equal(default.snapshots[0].real, passed.snapshots[0].real)
+    np.testing.assert_allclose(default.history["d_loss"], passed.history["d_loss"], rtol=1e-6)
+    assert not np.allclose(default.history["d_loss"], run.history["d_loss"])  # the sampler's points were trained on
+
+
 def test_train_toy_wgan_gp_and_d_steps():
     setting = toy.ToySetting(loss="wgan", gp_weight=1.0, d_steps=3, beta2=0.9, batch_size=32, width=16)
     run = toy.train_toy(setting, steps=12, snapshot_every=6, n_show=32, grid_size=7)
