@@ -33,6 +33,7 @@ __all__ = [
     "test_discriminator", "test_generator", "test_dc_discriminator", "test_dc_generator",
     "test_gan_loss", "test_lsgan_loss", "test_train_step", "fixed_weights", "gan_loss_mistakes", "lsgan_loss_mistakes",
     "test_scale_images", "test_spread", "test_frechet_distance", "test_gradient_penalty",
+    "test_ring_data",
 ]
 
 FIXTURE_NAME = "gan-checks-tf.npz"
@@ -832,10 +833,88 @@ def test_gradient_penalty(fn=None):
                         "its norm per example; mean((norm − 1)²)")
 
 
+# ------------------------------------------------------------------------- exercises of notebooks 00 and 07
+def test_ring_data(fn=None, n=8000):
+    """Check a sampler ``fn(n, seed)`` → ``(n, 2)`` float32 points of notebook 00's ring (Metz et al. 2017):
+    8 modes evenly spaced on a circle of radius 2, the first at angle 0, each chosen with probability 1/8, plus
+    Gaussian noise of standard deviation 0.02 in x and in y, drawn from ``np.random.default_rng(seed)``.
+
+    A sample is random, so the check compares the statistics of ``n`` points drawn with a fixed seed with the
+    mixture's: the distance from the origin, the angles of the modes, each mode's share, the noise's standard
+    deviation per axis and the correlation of its x and y; and it calls ``fn`` again to see that the seed
+    fixes the draw. The centres are computed here from the definition, not taken from gan_lab.
+    """
+    from gan_lab import toy
+    name = "test_ring_data"
+    fn = toy.ring_data if fn is None else fn
+    modes, radius, std = toy.MODES, toy.RADIUS, toy.STD
+    try:
+        out, again, other = fn(n, seed=7), fn(n, seed=7), fn(n, seed=8)
+    except Exception as exc:
+        return _error(name, exc)
+    dtype, x = str(getattr(out, "dtype", type(out).__name__)), _to_numpy(out)
+    if x.shape != (n, 2):
+        return _report(name, False, f"fn({n}, seed=7) has shape {x.shape}, expected ({n}, 2)",
+                       "one row per point: the chosen centres, shape (n, 2), plus noise of shape (n, 2)")
+    if not np.array_equal(x, _to_numpy(again)):
+        return _report(name, False, "two calls with seed=7 gave different points",
+                       "draw every number from rng = np.random.default_rng(seed), not from np.random's global state")
+    if np.array_equal(x, _to_numpy(other)):
+        return _report(name, False, "seed=7 and seed=8 gave the same points",
+                       "the seed is not used: rng = np.random.default_rng(seed)")
+    distance = float(np.median(np.linalg.norm(x, axis=1)))
+    if abs(distance - radius) > 0.1:
+        return _report(name, False, f"the points lie at a median distance {distance:.3g} from the origin, "
+                                    f"expected {radius:g}",
+                       f"the centres lie on the circle of radius {radius:g}: radius * (cos θ, sin θ)")
+    step = 2 * np.pi / modes
+    angle = np.arctan2(x[:, 1], x[:, 0])
+    k = np.round(angle / step).astype(int) % modes  # the mode whose angle 2πk/8 is nearest
+    off_angle = float(np.median(np.abs((angle - k * step + np.pi) % (2 * np.pi) - np.pi)))
+    if off_angle > 0.05:
+        return _report(name, False, f"the points lie {np.degrees(off_angle):.0f}° (median) from the nearest "
+                                    f"angle 2πk/{modes}",
+                       f"the modes are at the angles θ = 2πk/{modes}, k = 0..{modes - 1}, in radians (np.cos and "
+                       f"np.sin take radians: 45° is π/4)")
+    shares = np.bincount(k, minlength=modes) / n
+    if shares.min() < 0.25 / modes:
+        return _report(name, False, f"mode(s) {np.flatnonzero(shares < 0.25 / modes).tolist()} get "
+                                    f"{shares.min():.1%} of the points, expected {1 / modes:.1%} each",
+                       f"choose each point's mode among all {modes}: rng.integers(0, {modes}, n) draws 0..{modes - 1} "
+                       "(the upper bound is excluded)")
+    if np.max(np.abs(shares - 1 / modes)) > 0.02:
+        return _report(name, False, f"the modes' shares are {np.round(shares, 3).tolist()}, expected "
+                                    f"{1 / modes:.3f} each",
+                       f"choose the modes uniformly: rng.integers(0, {modes}, n)")
+    centres = radius * np.stack([np.cos(k * step), np.sin(k * step)], axis=1)
+    noise = x - centres
+    spread = noise.std(axis=0)
+    details = f"noise std (x, y) = ({spread[0]:.4g}, {spread[1]:.4g}), expected {std:g}"
+    if spread.min() > 0.1 * std and abs(np.corrcoef(noise.T)[0, 1]) > 0.9:
+        return _report(name, False, details + f"; x and y noise correlation {np.corrcoef(noise.T)[0, 1]:.2f}",
+                       "the same noise was added to x and y (the points sit on a diagonal): draw (n, 2) numbers, "
+                       f"rng.normal(0, {std:g}, (n, 2))")
+    if np.max(np.abs(spread / std - 1)) > 0.1:
+        mistakes = {"no noise: add Gaussian noise, rng.normal(0, std, (n, 2))": 0.0,
+                    f"std² = {std ** 2:g} was passed as the standard deviation: rng.normal's scale is the "
+                    f"standard deviation, {std:g} itself": std ** 2,
+                    f"√std = {np.sqrt(std):.3g}: {std:g} is already the standard deviation, pass it as the scale":
+                        np.sqrt(std),
+                    f"uniform noise in [−{std:g}, {std:g}] (its std is {std:g}/√3): the noise is Gaussian, "
+                    "rng.normal": std / np.sqrt(3)}
+        named = next((m for m, wrong in mistakes.items() if np.all(np.abs(spread - wrong) <= 0.1 * max(wrong, 1e-6))),
+                     "")
+        return _report(name, False, details, named or f"Gaussian noise of standard deviation {std:g} in x and in y")
+    if "float32" not in dtype:
+        return _report(name, False, f"the points have dtype {dtype}, expected float32",
+                       "the networks compute in float32: return points.astype(np.float32)")
+    return _report(name, True, f"radius {distance:.3f}, shares {shares.min():.3f}-{shares.max():.3f}, " + details)
+
+
 # These are checks to call, not pytest tests: keep pytest from collecting them if they are imported into a
 # test module (``from gan_lab.checks import test_gan_loss``).
 for _f in (test_sample_noise, test_leaky_relu, test_discriminator, test_generator, test_dc_discriminator,
            test_dc_generator, test_gan_loss, test_lsgan_loss, test_train_step, test_scale_images, test_spread,
-           test_frechet_distance, test_gradient_penalty):
+           test_frechet_distance, test_gradient_penalty, test_ring_data):
     _f.__test__ = False
 del _f

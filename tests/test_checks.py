@@ -648,3 +648,59 @@ def test_gradient_penalty_check(capsys):
 def test_gradient_penalty_mistakes_are_named(kwargs, named, capsys):
     fn = lambda *a: my_gradient_penalty(*a, **kwargs)  # noqa: E731
     assert named in assert_fail(checks.test_gradient_penalty(fn), capsys, "test_gradient_penalty")
+
+
+# ------------------------------------------- the exercises of notebooks 00 and 07: the solution passes, mistakes named
+def ring(n, seed=0, radius=2.0, std=0.02, modes=8, drawn=8, degrees=False, noise="normal", probs=None,
+         float32=True, seeded=True):
+    """A ring sampler written as a learner would, with one mistake switched on by the arguments."""
+    rng = np.random.default_rng(seed) if seeded else np.random.default_rng()
+    k = rng.choice(drawn, n, p=probs) if probs is not None else rng.integers(0, drawn, n)
+    angles = (360 if degrees else 2 * np.pi) * k / modes
+    centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    if noise == "normal":
+        eps = rng.normal(0.0, std, (n, 2))
+    elif noise == "uniform":
+        eps = rng.uniform(-std, std, (n, 2))
+    else:  # "shared": one number for x and y
+        eps = np.repeat(rng.normal(0.0, std, (n, 1)), 2, axis=1)
+    points = centres + eps
+    return points.astype(np.float32) if float32 else points
+
+
+def test_ring_data_check(capsys):
+    assert_pass(checks.test_ring_data(), capsys, "test_ring_data")
+    assert_pass(checks.test_ring_data(ring), capsys, "test_ring_data")
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(seeded=False), "np.random's global state"),
+    (dict(seed=0), "the seed is not used"),
+    (dict(radius=1.0), "the circle of radius 2"),
+    (dict(degrees=True), "in radians"),
+    (dict(drawn=7), "the upper bound is excluded"),
+    (dict(probs=[0.2, 0.2] + [0.1] * 6), "choose the modes uniformly"),
+    (dict(std=0.0), "no noise"),
+    (dict(std=0.02 ** 2), "was passed as the standard deviation"),
+    (dict(std=np.sqrt(0.02)), "is already the standard deviation"),
+    (dict(noise="uniform"), "the noise is Gaussian"),
+    (dict(noise="shared"), "the same noise was added to x and y"),
+    (dict(float32=False), "expected float32"),
+])
+def test_ring_data_mistakes_are_named(kwargs, named, capsys):
+    if "seed" in kwargs:  # the seed argument ignored: always seed 0
+        def fn(n, seed):
+            return ring(n, **kwargs)
+    else:
+        def fn(n, seed):
+            return ring(n, seed, **kwargs)
+    assert named in assert_fail(checks.test_ring_data(fn), capsys, "test_ring_data")
+
+
+def test_ring_data_check_names_a_wrong_shape_and_the_exercise(capsys):
+    assert "expected (8000, 2)" in assert_fail(checks.test_ring_data(lambda n, seed: ring(n, seed)[:, 0]), capsys,
+                                               "test_ring_data")
+
+    def todo(n, seed):
+        raise NotImplementedError("exercise sample_ring: your code goes here")
+    assert "exercise sample_ring" in assert_fail(checks.test_ring_data(todo), capsys, "test_ring_data")
