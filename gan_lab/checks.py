@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
 from gan_lab import losses, ops
 
@@ -33,7 +34,7 @@ __all__ = [
     "test_discriminator", "test_generator", "test_dc_discriminator", "test_dc_generator",
     "test_gan_loss", "test_lsgan_loss", "test_train_step", "fixed_weights", "gan_loss_mistakes", "lsgan_loss_mistakes",
     "test_scale_images", "test_spread", "test_frechet_distance", "test_gradient_penalty",
-    "test_ring_data",
+    "test_ring_data", "test_composite", "test_center_square",
 ]
 
 FIXTURE_NAME = "gan-checks-tf.npz"
@@ -911,10 +912,110 @@ def test_ring_data(fn=None, n=8000):
     return _report(name, True, f"radius {distance:.3f}, shares {shares.min():.3f}-{shares.max():.3f}, " + details)
 
 
+def _check_picture(name, out, expected, mistakes, hint, what):
+    """PASS if the uint8 picture ``out`` is ``expected`` to within 1 grey level (rounding or truncating both
+    pass); else FAIL, naming the mistake of ``mistakes`` (``{description: the picture it gives}``) that
+    ``out`` matches to within 1 grey level, or giving ``hint``. Returns None when it passed, so that a
+    check can test several cases."""
+    dtype, values = str(getattr(out, "dtype", type(out).__name__)), _to_numpy(out)
+    named = next((m for m, wrong in mistakes.items() if np.shape(wrong) == values.shape
+                  and np.max(np.abs(values - wrong), initial=0.0) <= 1.0), "")
+    if values.shape != expected.shape:
+        return _report(name, False, f"{what} has shape {values.shape}, expected {expected.shape}", named or hint)
+    err = float(np.max(np.abs(values - expected), initial=0.0))
+    if err > 1.0:
+        return _report(name, False, f"{what}: max difference {err:.3g} grey levels", named or hint)
+    if "uint8" not in dtype:
+        return _report(name, False, f"{what} has dtype {dtype}, expected uint8",
+                       "pictures are uint8 in [0, 255]: np.round(x).astype(np.uint8)")
+    return None
+
+
+def _lanczos(picture, size):
+    return np.asarray(Image.fromarray(np.ascontiguousarray(picture)).resize((size, size), Image.Resampling.LANCZOS),
+                      np.float64)
+
+
+def test_composite(fn):
+    """Check ``fn(rgba, background)``: an RGBA picture, uint8 ``(H, W, 4)``, composited on an opaque
+    ``background`` colour (three numbers in [0, 255]) → RGB uint8 ``(H, W, 3)``: α·rgb + (1 − α)·background
+    with α = A / 255, Porter & Duff's "over" (1984), as gan_lab's folder loader does on white (notebook 07).
+    The picture has fully transparent, half and fully opaque pixels; two backgrounds, white and a colour."""
+    name = "test_composite"
+    rgba = np.random.default_rng(7).integers(0, 256, (3, 4, 4)).astype(np.uint8)
+    rgba[0, :, 3] = [0, 255, 128, 64]  # transparent, opaque, half, a quarter
+    rgb, a = rgba[..., :3].astype(np.float64), rgba[..., 3:].astype(np.float64) / 255
+    for background in ((255, 255, 255), (20, 120, 220)):
+        bg = np.array(background, np.float64)
+        try:
+            out = fn(rgba.copy(), background)
+        except Exception as exc:
+            if "broadcast" in str(exc).lower():
+                return _report(name, False, f"raised {type(exc).__name__}",
+                               "α = rgba[..., 3] has shape (H, W): keep its channel axis, rgba[..., 3:] / 255 of "
+                               "shape (H, W, 1), to multiply the (H, W, 3) colours")
+            return _error(name, exc)
+        mistakes = {"the alpha channel was dropped: a transparent pixel shows whatever colour it hides; mix with "
+                    "the background by α": rgb,
+                    "α and 1 − α are swapped: an opaque pixel (α = 1) keeps its own colour, a transparent one "
+                    "(α = 0) shows the background": (1 - a) * rgb + a * bg,
+                    "composited on black: add (1 − α)·background": a * rgb}
+        if background != (255, 255, 255):
+            mistakes["the background argument was ignored (white was used)"] = a * rgb + (1 - a) * 255.0
+        failed = _check_picture(name, out, a * rgb + (1 - a) * bg, mistakes,
+                                "α·rgb + (1 − α)·background with α = A / 255, computed in float, then rounded to "
+                                "uint8", f"fn(rgba, {background})")
+        if failed is not None:
+            return failed
+    return _report(name, True, "white and coloured backgrounds, to within 1 grey level")
+
+
+def test_center_square(fn):
+    """Check ``fn(picture, size)``: a uint8 picture ``(H, W, 3)`` → its centred square of side min(H, W), rows
+    from (H − side) // 2 and columns from (W − side) // 2, resized to ``(size, size, 3)`` with Lanczos (PIL's
+    ``Image.Resampling.LANCZOS``), uint8: what gan_lab's folder loader does (the centre crop of the PyTorch
+    DCGAN tutorial; notebook 07). Three pictures: a wide one and a tall one (odd difference) kept at their
+    side, and a wide one resized down."""
+    name = "test_center_square"
+    rng = np.random.default_rng(8)
+    cases = [(rng.integers(0, 256, (6, 10, 3)).astype(np.uint8), 6),   # wide: columns 2..7
+             (rng.integers(0, 256, (11, 6, 3)).astype(np.uint8), 6),   # tall, odd difference: rows 2..7
+             (rng.integers(0, 256, (8, 12, 3)).astype(np.uint8), 4)]   # wide, resized 8 → 4
+    for picture, size in cases:
+        h, w = picture.shape[:2]
+        side = min(h, w)
+        top, left = (h - side) // 2, (w - side) // 2
+        expected = _lanczos(picture[top:top + side, left:left + side], size)
+        up, back = (h - side + 1) // 2, (w - side + 1) // 2
+        mistakes = {"the top-left square: centre it, top = (H − side) // 2, left = (W − side) // 2":
+                        _lanczos(picture[:side, :side], size),
+                    "height and width swapped: a picture array is (height, width, channels), H = picture.shape[0]":
+                        _lanczos(picture[left:left + side, top:top + side], size),
+                    "the picture was squashed to a square: crop the centre square first, then resize (that keeps "
+                    "the proportions)": _lanczos(picture, size),
+                    "the square was not resized: Image.fromarray(square).resize((size, size), "
+                    "Image.Resampling.LANCZOS)": picture[top:top + side, left:left + side].astype(np.float64),
+                    "off by one: with an odd difference the extra row or column is left at the end, top = "
+                    "(H − side) // 2 (floor division)": _lanczos(picture[up:up + side, back:back + side], size),
+                    "the resize filter: gan_lab resizes with Image.Resampling.LANCZOS (PIL's default for "
+                    "resize is bicubic)": np.asarray(Image.fromarray(picture[top:top + side, left:left + side]).resize(
+                        (size, size), Image.Resampling.BICUBIC), np.float64)}
+        try:
+            out = fn(picture.copy(), size)
+        except Exception as exc:
+            return _error(name, exc)
+        failed = _check_picture(name, out, expected, mistakes,
+                                "the centred square of side min(H, W), then Image.fromarray(square).resize((size, "
+                                "size), Image.Resampling.LANCZOS)", f"fn(picture {h}×{w}, {size})")
+        if failed is not None:
+            return failed
+    return _report(name, True, "wide, tall (odd difference) and resized pictures, to within 1 grey level")
+
+
 # These are checks to call, not pytest tests: keep pytest from collecting them if they are imported into a
 # test module (``from gan_lab.checks import test_gan_loss``).
 for _f in (test_sample_noise, test_leaky_relu, test_discriminator, test_generator, test_dc_discriminator,
            test_dc_generator, test_gan_loss, test_lsgan_loss, test_train_step, test_scale_images, test_spread,
-           test_frechet_distance, test_gradient_penalty, test_ring_data):
+           test_frechet_distance, test_gradient_penalty, test_ring_data, test_composite, test_center_square):
     _f.__test__ = False
 del _f

@@ -704,3 +704,78 @@ def test_ring_data_check_names_a_wrong_shape_and_the_exercise(capsys):
     def todo(n, seed):
         raise NotImplementedError("exercise sample_ring: your code goes here")
     assert "exercise sample_ring" in assert_fail(checks.test_ring_data(todo), capsys, "test_ring_data")
+
+
+def composite(rgba, background, alpha="A/255", on=None, keep_axis=True, rounding=np.round, dtype=np.uint8):
+    """Alpha compositing written as a learner would, with one mistake switched on by the arguments."""
+    rgb = rgba[..., :3].astype(np.float64)
+    a = rgba[..., 3:].astype(np.float64) / 255 if keep_axis else rgba[..., 3].astype(np.float64) / 255
+    bg = np.array(background if on is None else on, np.float64)
+    if alpha == "dropped":
+        out = rgb
+    elif alpha == "swapped":
+        out = (1 - a) * rgb + a * bg
+    else:
+        out = a * rgb + (1 - a) * bg
+    return rounding(out).astype(dtype)
+
+
+def test_composite_check(capsys):
+    assert_pass(checks.test_composite(composite), capsys, "test_composite")
+    assert_pass(checks.test_composite(lambda x, b: composite(x, b, rounding=np.floor)), capsys, "test_composite")
+
+    def with_pil(rgba, background):
+        from PIL import Image
+        canvas = Image.new("RGBA", rgba.shape[1::-1], tuple(background) + (255,))
+        return np.asarray(Image.alpha_composite(canvas, Image.fromarray(rgba, "RGBA")).convert("RGB"))
+    assert_pass(checks.test_composite(with_pil), capsys, "test_composite")  # gan_lab's loader's way
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(alpha="dropped"), "the alpha channel was dropped"),
+    (dict(alpha="swapped"), "α and 1 − α are swapped"),
+    (dict(on=(0, 0, 0)), "composited on black"),
+    (dict(on=(255, 255, 255)), "the background argument was ignored"),
+    (dict(keep_axis=False), "keep its channel axis"),
+    (dict(dtype=np.float32), "expected uint8"),
+])
+def test_composite_mistakes_are_named(kwargs, named, capsys):
+    assert named in assert_fail(checks.test_composite(lambda x, b: composite(x, b, **kwargs)), capsys,
+                                "test_composite")
+
+
+def center_square(picture, size, corner=False, swap=False, crop=True, resize=True, ceil=False, resample=None):
+    """The centred square, resized, written as a learner would, with one mistake switched on by the arguments."""
+    from PIL import Image
+    h, w = picture.shape[:2]
+    if swap:
+        h, w = w, h
+    side = min(h, w)
+    top, left = ((h - side + ceil) // 2, (w - side + ceil) // 2) if not corner else (0, 0)
+    square = picture[top:top + side, left:left + side] if crop else picture
+    if not resize:
+        return square
+    return np.asarray(Image.fromarray(square).resize((size, size), resample or Image.Resampling.LANCZOS))
+
+
+def test_center_square_check(capsys):
+    assert_pass(checks.test_center_square(center_square), capsys, "test_center_square")
+
+    def tf_style(picture, size):  # a crop with TensorFlow, the resize with PIL: passes too
+        side = min(picture.shape[:2])
+        square = tf.image.resize_with_crop_or_pad(picture, side, side).numpy()
+        return center_square(square, size)
+    assert_pass(checks.test_center_square(tf_style), capsys, "test_center_square")
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    (dict(corner=True), "the top-left square"),
+    (dict(swap=True), "height and width swapped"),
+    (dict(crop=False), "squashed"),
+    (dict(resize=False), "was not resized"),
+    (dict(ceil=True), "off by one"),
+    (dict(resample=3), "the resize filter"),  # 3: Image.Resampling.BICUBIC, PIL's default
+])
+def test_center_square_mistakes_are_named(kwargs, named, capsys):
+    assert named in assert_fail(checks.test_center_square(lambda p, s: center_square(p, s, **kwargs)), capsys,
+                                "test_center_square")
