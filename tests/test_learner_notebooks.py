@@ -35,14 +35,11 @@ def test_learner_notebooks_are_generated_and_current():
             f"{path.name} is stale: run python scripts/make_learner_notebooks.py"
 
 
-WITHOUT_EXERCISES = ("07_",)  # "Your own pictures" (issue 16 lists it as open)
-
-
-def test_every_image_notebook_has_a_learner_version():
-    """Notebooks 00-06 each have at least one exercise; 07 has none yet."""
+def test_every_notebook_has_a_learner_version():
+    """Every numbered notebook, 00 to 07, has at least one exercise, hence a learner version."""
     solutions = sorted(make.SOLUTIONS.glob("[0-9][0-9]_*.ipynb"))
     with_exercises = {p.name for p in make.planned()}
-    assert [p.name for p in solutions if not p.name.startswith(WITHOUT_EXERCISES)] == sorted(with_exercises)
+    assert [p.name for p in solutions] == sorted(with_exercises)
 
 
 def test_learner_version_hides_every_solution():
