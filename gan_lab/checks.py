@@ -963,8 +963,8 @@ def test_composite(fn):
         if background != (255, 255, 255):
             mistakes["the background argument was ignored (white was used)"] = a * rgb + (1 - a) * 255.0
         failed = _check_picture(name, out, a * rgb + (1 - a) * bg, mistakes,
-                                "α·rgb + (1 − α)·background with α = A / 255, computed in float, then rounded to "
-                                "uint8", f"fn(rgba, {background})")
+                                "α·rgb + (1 − α)·background with α = A / 255, computed in float, then "
+                                "rounded to uint8", f"fn(rgba, {background})")
         if failed is not None:
             return failed
     return _report(name, True, "white and coloured backgrounds, to within 1 grey level")
