@@ -21,8 +21,8 @@ import tensorflow as tf
 from gan_lab.augment import make_augment
 from gan_lab.data import to_unit_range
 from gan_lab.distribute import loggable
-from gan_lab.losses import get_loss, gradient_penalty
-from gan_lab.models import build_pair
+from gan_lab.losses import get_loss, gradient_penalty, info_code_loss
+from gan_lab.models import build_pair, code_of_noise, with_code_head, with_info_code
 from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
 from gan_lab.presets import resolve_precision
@@ -89,7 +89,7 @@ class StepSeeds:
 
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds: StepSeeds,
                noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
-               flip_labels: bool = False, augment=None):
+               flip_labels: bool = False, augment=None, code_head=None, info_weight: float = 1.0):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
@@ -100,9 +100,14 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     ``flip_labels``: ``d_loss_fn`` flips targets at random and takes a ``seed=`` (see :func:`resolve_losses`).
     ``augment``: ``augment(images, seed)`` applied to the real and the fake images before the discriminator, in
     both updates (DiffAugment, :mod:`gan_lab.augment`), with seeds from ``seeds`` (not to the penalty's x̂).
+    ``code_head``: InfoGAN (Chen et al. 2016): a model ``image -> [logit, code logits]`` sharing the
+    discriminator's layers (:func:`gan_lab.models.with_code_head`) and a generator that reads its code from the
+    noise (:func:`gan_lab.models.with_info_code`); ``info_weight`` (λ) times
+    :func:`gan_lab.losses.info_code_loss` on the fakes is added to both losses, and the head trains with D.
 
     Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
-    real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits).
+    real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits); with a
+    ``code_head`` also ``info_loss`` (the generator step's code cross-entropy, without λ).
 
     Under a ``tf.distribute`` strategy each replica computes the losses on its share of the global batch;
     gradients are summed across replicas by the optimizer, so each replica's loss is divided by the number of
@@ -121,34 +126,49 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
         fake_labels = seeds.labels(batch, k, num_classes) if conditional else None
         noise = seeds.noise(batch, k, noise_dim)
         images = generator([noise, fake_labels] if conditional else noise, training=True)
-        return _as_images_for(discriminator, images), fake_labels
+        return _as_images_for(discriminator, images), fake_labels, noise
 
     def D(x, y, augment_seed=None):
         if augment is not None and augment_seed is not None:
             x = augment(x, augment_seed)
         return f32(discriminator([x, y] if conditional else x, training=True))
 
+    def D_fake(fake, fake_labels, noise, augment_seed):
+        """D's outputs on the fakes and the InfoGAN term (0 without a code head)."""
+        if code_head is None:
+            return D(fake, fake_labels, augment_seed), 0.0
+        x = augment(fake, augment_seed) if augment is not None else fake
+        out, code_logits = code_head(x, training=True)
+        return f32(out), info_code_loss(code_of_noise(noise, code_logits.shape[-1]), code_logits)
+
+    d_vars = (code_head or discriminator).trainable_variables
+
     for k in range(d_steps):
         with tf.GradientTape() as tape:
-            fake, fake_labels = fake_batch(k)
+            fake, fake_labels, noise = fake_batch(k)
             real_out = D(real, labels, seeds(k, seeds.AUGMENT_REAL))
-            fake_out = D(fake, fake_labels, seeds(k, seeds.AUGMENT_FAKE))
+            fake_out, info = D_fake(fake, fake_labels, noise, seeds(k, seeds.AUGMENT_FAKE))
             d_loss = d_loss_fn(real_out, fake_out, **({"seed": seeds(k, seeds.FLIPS)} if flip_labels else {}))
             if gp_weight:
                 d_loss = d_loss + gp_weight * gradient_penalty(lambda x: D(x, labels), real,
                                                                tf.cast(fake, real.dtype),
                                                                seed=seeds(k, seeds.GP_ALPHA))
-            scaled = d_loss / replicas if replicas > 1 else d_loss
-        d_vars = discriminator.trainable_variables
+            total = d_loss + info_weight * info if code_head is not None else d_loss
+            scaled = total / replicas if replicas > 1 else total
         d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
     with tf.GradientTape() as tape:
-        fake, fake_labels = fake_batch(d_steps)
-        g_loss = g_loss_fn(D(fake, fake_labels, seeds(d_steps, seeds.AUGMENT_FAKE)))
-        scaled = g_loss / replicas if replicas > 1 else g_loss
+        fake, fake_labels, noise = fake_batch(d_steps)
+        g_out, info = D_fake(fake, fake_labels, noise, seeds(d_steps, seeds.AUGMENT_FAKE))
+        g_loss = g_loss_fn(g_out)
+        total = g_loss + info_weight * info if code_head is not None else g_loss
+        scaled = total / replicas if replicas > 1 else total
     g_vars = generator.trainable_variables
     g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
-    return {"d_loss": d_loss, "g_loss": g_loss,
-            "real_score": tf.reduce_mean(real_out), "fake_score": tf.reduce_mean(fake_out)}
+    out = {"d_loss": d_loss, "g_loss": g_loss,
+           "real_score": tf.reduce_mean(real_out), "fake_score": tf.reduce_mean(fake_out)}
+    if code_head is not None:
+        out["info_loss"] = info
+    return out
 
 
 def _resolve_seed(seed):
@@ -196,10 +216,15 @@ class GAN(keras.Model):
     of the generator's weights (Yazıcı et al. 2019), updated after every generator step with the warm-up
     ``decay_t = min(ema_decay, (1 + t) / (10 + t))``. :attr:`sampler` is the EMA generator when enabled: use it
     for pictures and evaluation.
+
+    With ``info_codes`` = k (InfoGAN, Chen et al. 2016) the generator must read a k-way code from its noise
+    (:func:`gan_lab.models.with_info_code`, as :func:`build_gan` does) and ``gan.code_head`` predicts the code
+    from the discriminator's features; ``info_weight`` is λ (see :func:`gan_update`).
     """
 
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
-                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, augment=None, **kwargs):
+                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, augment=None,
+                 info_codes: int = 0, info_weight: float = 1.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -207,6 +232,8 @@ class GAN(keras.Model):
         self.num_classes = int(num_classes)
         self.gp_weight = float(gp_weight)
         self.augment = augment  # DiffAugment: augment(images, seed) before D (gan_lab.augment.make_augment)
+        self.code_head = with_code_head(discriminator, info_codes) if info_codes else None
+        self.info_weight = float(info_weight)
         self.noise_dim = int(noise_dim or noise_dim_of(generator))
         self.d_steps = int(d_steps)
         self.seed = _resolve_seed(seed)
@@ -238,7 +265,7 @@ class GAN(keras.Model):
         self.d_loss_fn, self.g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
         self.flip_labels = flip_prob > 0
         # Build the optimizers now so checkpoints can be restored before the first step.
-        d_optimizer.build(self.discriminator.trainable_variables)
+        d_optimizer.build((self.code_head or self.discriminator).trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
         self.seeds = StepSeeds(self.seed, g_optimizer.iterations, self.d_steps)
 
@@ -270,7 +297,8 @@ class GAN(keras.Model):
         out = gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
                          self.d_loss_fn, self.g_loss_fn, real, self.seeds, self.noise_dim, self.d_steps,
                          labels=labels if self.conditional else None, num_classes=self.num_classes,
-                         gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment)
+                         gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment,
+                         code_head=self.code_head, info_weight=self.info_weight)
         if self.ema_generator is not None:
             self._update_ema()
         return loggable(out)
@@ -361,8 +389,11 @@ def build_gan(preset) -> GAN:
     try:
         generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm,
                                               preset.width, preset.image_shape, preset.output)
+        if preset.info_codes:
+            generator = with_info_code(generator, preset.info_codes)
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
-                  ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment))
+                  ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
+                  info_codes=preset.info_codes, info_weight=preset.info_weight)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     gan.compile(

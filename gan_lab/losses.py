@@ -292,6 +292,25 @@ def get_loss(name):
     return LOSSES[key]
 
 
+def info_code_loss(codes, code_logits):
+    """InfoGAN's mutual-information term for a categorical code (Chen et al. 2016, "InfoGAN: Interpretable
+    Representation Learning by Information Maximizing Generative Adversarial Nets", eq. 5).
+
+    The generator draws ``x = G(z, c)`` with a code ``c`` uniform over ``k`` categories; an auxiliary head
+    ``Q(c | x)`` (sharing the discriminator's layers) predicts it. The variational lower bound on the mutual
+    information is ``L_I = E[log Q(c | x)] + H(c)``; ``H(c) = log k`` is a constant, so maximizing ``L_I`` is
+    minimizing the cross-entropy
+
+        L = −mean_i log softmax(code_logits_i)[c_i]
+
+    which both the discriminator (through ``Q``) and the generator minimize, weighted by λ (1 in the paper for
+    discrete codes). ``codes``: (N,) or (N, 1) integer categories; ``code_logits``: (N, k) raw scores.
+    """
+    (code_logits,) = _as_float(code_logits)
+    codes = tf.reshape(tf.cast(codes, tf.int32), [-1])
+    return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels=codes, logits=code_logits))
+
+
 def gradient_penalty(critic, real, fake, alpha=None, seed=None):
     """WGAN-GP gradient penalty (Gulrajani et al. 2017, "Improved Training of Wasserstein GANs", eq. 3).
 

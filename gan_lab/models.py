@@ -257,6 +257,54 @@ def small_projection_discriminator(width: int = 64, name: str = "small_projectio
     return small_conditional_discriminator(width=width, projection=True, name=name)
 
 
+
+# --- InfoGAN's categorical code (Chen et al. 2016), usable with any unconditional architecture ------------------
+
+@keras.saving.register_keras_serializable(package="gan_lab")
+class CodeFromNoise(layers.Layer):
+    """Reads a categorical code out of the noise: the first ``codes`` noise values are replaced by the one-hot
+    vector of their argmax; the rest pass unchanged (same width in and out).
+
+    With noise uniform in [-1, 1] every code is equally likely, so the generator is still a function of the
+    noise alone: sampling, saving, ``gan-lab sample`` and the metrics need nothing new. :func:`code_of_noise`
+    gives the code a batch of noise selects."""
+
+    def __init__(self, codes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.codes = int(codes)
+
+    def call(self, noise):
+        one_hot = keras.ops.one_hot(code_of_noise(noise, self.codes), self.codes, dtype=noise.dtype)
+        return keras.ops.concatenate([one_hot, noise[:, self.codes:]], axis=-1)
+
+    def get_config(self):
+        return {**super().get_config(), "codes": self.codes}
+
+
+def code_of_noise(noise, codes: int):
+    """The categorical code that :class:`CodeFromNoise` reads from ``noise``: argmax of its first ``codes`` values."""
+    return keras.ops.argmax(noise[:, :codes], axis=-1)
+
+
+def with_info_code(generator: keras.Model, codes: int) -> keras.Model:
+    """``generator`` behind a :class:`CodeFromNoise` layer: same input (the noise) and output, the first ``codes``
+    noise values now select one of ``codes`` categories. The layer computes in float32 under any precision, so
+    the code it reads is the code :func:`code_of_noise` reads from the same float32 noise."""
+    z = keras.Input(generator.inputs[0].shape[1:], name="noise")
+    return keras.Model(z, generator(CodeFromNoise(codes, name="info_code", dtype="float32")(z)), name=generator.name)
+
+
+def with_code_head(discriminator: keras.Model, codes: int) -> keras.Model:
+    """InfoGAN's Q head: a model ``image -> [logit, code logits]`` that shares every layer of ``discriminator``
+    and adds one Dense layer of ``codes`` outputs on the features its last (Dense) layer reads."""
+    last = discriminator.layers[-1]
+    if not isinstance(last, layers.Dense):
+        raise ValueError(f"info_codes needs a discriminator that ends in a Dense layer (its features feed the code "
+                         f"head); {discriminator.name!r} ends in {type(last).__name__}")
+    code_logits = layers.Dense(codes, name="code_logits")(last.input)
+    return keras.Model(discriminator.inputs, [discriminator.outputs[0], code_logits],
+                       name=f"{discriminator.name}_with_code_head")
+
 # --- DCGAN at any image shape (Radford et al. 2016; the PyTorch DCGAN tutorial's layer list) ----------------
 
 def dcgan_layout(image_size: int) -> tuple[int, int]:

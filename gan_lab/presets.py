@@ -47,6 +47,9 @@ class Preset:
     spectral_norm: bool = False       # wrap the discriminator's Dense/Conv layers in spectral normalization
     diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
                                       # "color,translation,cutout" (gan_lab.augment); "" = off
+    info_codes: int = 0               # InfoGAN (Chen et al. 2016): G reads a categorical code of this many values
+                                      # from its noise, a head on D predicts it; 0 = off (unconditional only)
+    info_weight: float = 1.0          # λ of InfoGAN's code cross-entropy, added to the D and G losses
     precision: str = "float32"        # "mixed_bfloat16" (bf16 compute, float32 weights), or "auto": bf16 where
                                       # the CPU computes bf16 natively (AVX-512 BF16 / AMX), else float32
     seed: int = 0
@@ -112,6 +115,14 @@ class Preset:
             raise bad("ema_decay", "a number in [0, 1) (0 turns the moving average off)")
         if self.gp_weight < 0:
             raise bad("gp_weight", "a number >= 0")
+        if self.info_codes and not 2 <= self.info_codes < self.noise_dim:
+            raise bad("info_codes", f"0 (off) or from 2 to noise_dim - 1 = {self.noise_dim - 1} (the code is read "
+                      "from the first info_codes noise values)")
+        if self.info_codes and self.conditional:
+            raise bad("info_codes", f"0 with the conditional architecture {self.architecture!r} (it has labels; "
+                      "InfoGAN codes are for unconditional GANs)")
+        if not self.info_weight > 0:
+            raise bad("info_weight", "a number > 0")
         if self.precision not in PRECISIONS:
             raise bad("precision", "'float32', 'mixed_bfloat16' or 'auto'")
         if self.output not in ("tanh", "sigmoid"):

@@ -231,6 +231,8 @@ def _tracked(gan, seconds) -> dict:
                    seconds=seconds)
     if gan.ema_generator is not None:
         tracked["ema_generator"] = gan.ema_generator
+    if gan.code_head is not None:
+        tracked["code_head"] = gan.code_head
     return tracked
 
 

@@ -116,3 +116,26 @@ def test_run_a_gan_uses_a_learners_train_step_and_noise():
     assert len(history["step"]) == 4 and calls["step"] == 1 and calls["noise"] == 2  # traced once
     assert not np.array_equal(before, G.get_weights()[0])
     assert all(100.0 < g < 110.0 for g in history["g_loss"]), history["g_loss"]
+
+
+# --- InfoGAN's categorical code -------------------------------------------------------------------------------
+
+def test_info_gan_update_trains_the_code_head_and_the_generator_reads_its_code(mnist_small):
+    """With info_codes the generator's code comes from its noise, the code head (a Dense layer on D's features)
+    learns to predict it, and the update reports the code cross-entropy."""
+    preset = get_preset("fast_unconditional", noise_dim=16, width=8, info_codes=4, batch_size=32,
+                        precision="float32", ema_decay=0.0)
+    gan = build_gan(preset)
+    head = gan.code_head.get_layer("code_logits")
+    before = [w.numpy().copy() for w in head.weights]
+    logs = gan.fit(make_dataset(mnist_small[0][:320], 32, seed=0), epochs=1, verbose=0).history
+    assert "info_loss" in logs and np.isfinite(logs["info_loss"]).all()
+    assert all(not np.array_equal(b, w.numpy()) for b, w in zip(before, head.weights))
+    # the code head shares the discriminator's layers: its logit is the discriminator's output
+    x = mnist_small[0][:8].astype("float32")[..., None] / 127.5 - 1
+    np.testing.assert_allclose(gan.code_head(x)[0].numpy(), gan.discriminator(x).numpy(), rtol=1e-6)
+    # two noise vectors that differ only in which of the first 4 values is largest give different images
+    z = np.zeros((2, 16), "float32")
+    z[0, 0], z[1, 3] = 1.0, 1.0
+    images = gan.generator(z, training=False).numpy()
+    assert not np.allclose(images[0], images[1])

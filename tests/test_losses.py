@@ -251,3 +251,13 @@ def test_gradient_penalty_matches_a_finite_difference_reference():
     # one α per example: a batch-wide α would give a different value
     other = float(gradient_penalty(critic_tf, tf.constant(real), tf.constant(fake), alpha=tf.constant(alpha[:1])))
     assert other != pytest.approx(reference, rel=1e-3)
+
+
+def test_info_code_loss_is_the_code_cross_entropy():
+    """Chen et al. 2016, eq. 5: −mean log softmax(logits)[c]; uniform logits give log k."""
+    logits = np.array([[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]], "float32")
+    codes = np.array([0, 1])
+    log_softmax = logits - np.log(np.exp(logits).sum(1, keepdims=True))
+    expected = -np.mean(log_softmax[np.arange(2), codes])
+    np.testing.assert_allclose(float(losses.info_code_loss(codes, logits)), expected, rtol=1e-6)
+    np.testing.assert_allclose(float(losses.info_code_loss(codes[:, None], np.zeros((2, 3)))), np.log(3), rtol=1e-6)

@@ -77,3 +77,43 @@ def test_spectral_norm_bounds_the_largest_singular_value():
         kernel = layer.layer.kernel.numpy()
         sigma = np.linalg.svd(kernel.reshape(-1, kernel.shape[-1]), compute_uv=False)[0]
         assert sigma == pytest.approx(1.0, abs=0.05)
+
+
+# --- InfoGAN's categorical code -------------------------------------------------------------------------------
+
+def test_code_from_noise_puts_the_one_hot_argmax_in_place_of_the_first_values():
+    z = np.array([[0.1, 0.9, -0.5, 0.3, 0.7], [0.8, -0.2, 0.4, -1.0, 0.2]], "float32")
+    out = models.CodeFromNoise(3)(z).numpy()
+    np.testing.assert_array_equal(out[:, :3], [[0, 1, 0], [1, 0, 0]])
+    np.testing.assert_array_equal(out[:, 3:], z[:, 3:])
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(models.code_of_noise(z, 3)), [1, 0])
+
+
+def test_info_code_generator_reads_its_code_in_float32_under_bf16_and_saves(tmp_path):
+    """Under mixed_bfloat16 two noise values 1e-3 apart would round to the same bf16 number; the code layer
+    computes in float32, so it reads the code that code_of_noise reads from the float32 noise."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    try:
+        g = models.with_info_code(models.small_generator(noise_dim=8, width=8), 4)
+    finally:
+        keras.config.set_dtype_policy(previous)
+    layer = g.get_layer("info_code")
+    assert layer.compute_dtype == "float32"
+    z = np.zeros((1, 8), "float32")
+    z[0, :4] = [0.5, 0.501, 0.1, 0.2]  # bf16 rounds both of the first two to 0.5
+    np.testing.assert_array_equal(layer(z).numpy()[0, :4], [0, 1, 0, 0])
+    g.save(tmp_path / "g.keras")
+    loaded = keras.models.load_model(tmp_path / "g.keras")
+    np.testing.assert_array_equal(loaded(z).numpy(), g(z).numpy())
+
+
+def test_code_head_shares_the_discriminator_and_needs_a_final_dense_layer():
+    d = models.small_discriminator(width=8)
+    head = models.with_code_head(d, 5)
+    assert head.output[1].shape[-1] == 5
+    assert {id(w) for w in d.weights} < {id(w) for w in head.weights}
+    x_in = keras.Input((28, 28, 1))
+    conv_only = keras.Model(x_in, keras.layers.Conv2D(1, 28)(x_in))
+    with pytest.raises(ValueError, match="ends in a Dense layer"):
+        models.with_code_head(conv_only, 5)

@@ -50,6 +50,9 @@ def test_non_finite_or_mistyped_values_are_refused_by_the_parser(name, text):
     ("batch_size", 0, "batch_size = 0 is invalid"),
     ("spectral_norm", "false", "spectral_norm = 'false' is invalid: expected a bool"),
     ("epochs", 2.5, "epochs = 2.5 is invalid: expected a int"),
+    ("info_codes", 96, r"info_codes = 96 is invalid: expected 0 \(off\) or from 2 to noise_dim - 1 = 95"),
+    ("info_codes", 1, "info_codes = 1 is invalid"),
+    ("info_weight", 0.0, "info_weight = 0.0 is invalid: expected a number > 0"),
 ])
 def test_validate_names_the_field_the_value_and_the_flag(field, value, expected):
     with pytest.raises(ValueError, match=expected):
@@ -90,3 +93,8 @@ def test_parse_overrides_converts_by_field_type_and_names_bad_items():
                          (["spectral_norm=maybe"], "spectral_norm takes a yes/no value"), (["g_lr"], "FIELD=VALUE")):
         with pytest.raises(ValueError, match=message):
             parse_overrides(bad)
+
+
+def test_info_codes_are_refused_with_a_conditional_architecture():
+    with pytest.raises(ValueError, match="info_codes = 10 is invalid: expected 0 with the conditional architecture"):
+        get_preset("fast", info_codes=10).validate()

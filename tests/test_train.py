@@ -143,6 +143,7 @@ def _weights(model):
     ("tf_tutorial_dcgan", dict(noise_dim=8)),                             # dropout in the discriminator
     ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # DiffAugment's per-image draws
                     diff_augment="color,translation,cutout")),
+    ("fast_unconditional", dict(noise_dim=12, width=8, info_codes=4)),   # InfoGAN's code head in the checkpoint
 ])
 def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small, name, overrides):
     """Regression: flip_prob drew from a stateful global RNG and dropout's RNG state was not checkpointed, so a
@@ -154,8 +155,10 @@ def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small,
     train(preset, tmp_path / "parts", max_steps=7, images=images, verbose=0, log=None)
     keras.utils.set_random_seed(12345)  # a resumed process has its own global RNG state: it must not matter
     parts = train(None, tmp_path / "parts", resume=True, max_steps=16, images=images, verbose=0, log=None)
-    for a, b in [(whole.gan.generator, parts.gan.generator), (whole.gan.discriminator, parts.gan.discriminator)] + (
-            [(whole.gan.ema_generator, parts.gan.ema_generator)] if whole.gan.ema_generator is not None else []):
+    pairs = [(whole.gan.generator, parts.gan.generator), (whole.gan.discriminator, parts.gan.discriminator)]
+    pairs += [(getattr(whole.gan, k), getattr(parts.gan, k)) for k in ("ema_generator", "code_head")
+              if getattr(whole.gan, k) is not None]
+    for a, b in pairs:
         for wa, wb in zip(_weights(a), _weights(b)):
             np.testing.assert_array_equal(wa, wb)
     losses = lambda run: [(r["step"], r["d_loss"], r["g_loss"]) for r in read_history(run / "history.csv")]
