@@ -4,11 +4,15 @@ For each (preset, dataset) pair, trains with `gan_lab.train.train` (the CLI's co
 training clock passes each mark, draws `--n` samples from the generator used for sampling (the EMA copy when
 the preset has one) and scores them with `gan_lab.evaluation.QualityCallback` (the same fixed noise at every
 mark). Sampling and scoring time is excluded from the training clock (the training clock counts from the
-first step: tracing included, as a learner's wall clock would). Prints a table, writes `time_to_quality.csv`
-and a quality-vs-time plot.
+first step: tracing included, as a learner's wall clock would). Each row says whether the preset is
+conditional (given the class labels) or unconditional; the summary gives each preset's FCD as a ratio of the
+first preset's of the same task at the same mark (compare like with like).
 
-    python benchmarks/time_to_quality.py --presets tf_tutorial_dcgan fast --datasets mnist \
-        --marks 30 60 120 180 --out benchmarks/results
+Writes `ttq-<datasets>-<presets>-<marks>[-<overrides>].{txt,csv,png}` in `--out`: the printed output, the rows
+and a quality-vs-time plot (a run of other presets, data, marks or overrides never overwrites another's files).
+
+    python benchmarks/time_to_quality.py --presets fast_unconditional_plain fast_unconditional \
+        --datasets mnist fashion_mnist --marks 60 180 600 --out benchmarks/results
 """
 from __future__ import annotations
 
@@ -56,7 +60,7 @@ def plot(rows, path):
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
     for key in sorted({(r["preset"], r["dataset"]) for r in rows}):
         sel = [r for r in rows if (r["preset"], r["dataset"]) == key]
-        label = f"{key[0]} ({key[1]})"
+        label = f"{key[0]} ({key[1]}, {sel[0]['task']})"
         axes[0].plot([r["train_s"] for r in sel], [r["score"] for r in sel], "o-", label=label)
         axes[1].plot([r["train_s"] for r in sel], [r["fcd"] for r in sel], "o-", label=label)
     axes[0].set_ylabel("classifier score (higher is better)")
@@ -68,6 +72,30 @@ def plot(rows, path):
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=90)
+
+
+def task(preset) -> str:
+    return "conditional" if preset.conditional else "unconditional"
+
+
+def ratios(rows, names) -> list[str]:
+    """Lines giving each preset's FCD as a multiple of the first listed preset of the same task and data."""
+    out = []
+    for dataset in sorted({r["dataset"] for r in rows}):
+        for kind in ("unconditional", "conditional"):
+            sel = [r for r in rows if r["dataset"] == dataset and r["task"] == kind]
+            order = [n for n in names if any(r["preset"] == n for r in sel)]
+            if len(order) < 2:
+                continue
+            base = {r["mark_s"]: r for r in sel if r["preset"] == order[0]}
+            for name in order[1:]:
+                for r in sel:
+                    if r["preset"] == name and r["mark_s"] in base:
+                        b = base[r["mark_s"]]
+                        out.append(f"{dataset} {kind} at {r['mark_s']:.0f} s: {name} FCD {r['fcd']:.3g} = "
+                                   f"{r['fcd'] / b['fcd']:.2f} x {order[0]}'s {b['fcd']:.3g}; score {r['score']:.3g} "
+                                   f"vs {b['score']:.3g}; modes {r['modes']} vs {b['modes']}")
+    return out
 
 
 def main(argv=None):
@@ -83,28 +111,43 @@ def main(argv=None):
     overrides = parse_overrides(args.set)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
+    stem = "-".join(["ttq", "_".join(args.datasets), "_".join(args.presets), "_".join(f"{m:g}" for m in args.marks)]
+                    + (["_".join(args.set)] if args.set else []))
+    log = open(out / f"{stem}.txt", "w")
+
+    def say(text=""):
+        print(text, flush=True)
+        log.write(text + "\n")
+        log.flush()
+
+    say(f"python benchmarks/time_to_quality.py {' '.join(sys.argv[1:] if argv is None else argv)}")
+    say(f"started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; load average {os.getloadavg()[0]:.2f}")
     all_rows = []
     for dataset in args.datasets:
         floor = evaluation.real_floor(dataset, n=args.n)
-        print(f"\n{dataset}: real-data floor (n={args.n}): " + ", ".join(f"{k} {floor[k]:.3g}" for k in KEYS))
+        say(f"\n{dataset}: real-data floor (n={args.n}): " + ", ".join(f"{k} {floor[k]:.3g}" for k in KEYS))
         for name in args.presets:
             preset, rows, wall = run_one(name, dataset, args.marks, args.n, overrides)
-            print(f"{name} on {dataset} (batch {preset.batch_size}, {wall:.0f} s wall incl. scoring)")
-            print(f"  {'mark':>5} {'train_s':>7} {'step':>6} {'img/s':>6} " + " ".join(f"{k:>9}" for k in KEYS))
+            say(f"{name} ({task(preset)}) on {dataset} (batch {preset.batch_size}, precision {preset.precision}, "
+                f"{wall:.0f} s wall incl. scoring; load average {os.getloadavg()[0]:.2f} at the end)")
+            say(f"  {'mark':>5} {'train_s':>7} {'step':>6} {'img/s':>6} " + " ".join(f"{k:>9}" for k in KEYS))
             for r in rows:
-                r.update(preset=name, dataset=dataset)
+                r.update(preset=name, dataset=dataset, task=task(preset))
                 ips = r["step"] * preset.batch_size / max(r["train_s"], 1e-9)
-                print(f"  {r['mark_s']:>5.0f} {r['train_s']:>7.1f} {r['step']:>6} {ips:>6.0f} "
-                      + " ".join(f"{r[k]:>9.3g}" for k in KEYS))
-            sys.stdout.flush()
+                say(f"  {r['mark_s']:>5.0f} {r['train_s']:>7.1f} {r['step']:>6} {ips:>6.0f} "
+                    + " ".join(f"{r[k]:>9.3g}" for k in KEYS))
             all_rows += rows
-    fields = ["preset", "dataset", "mark_s", "train_s", "step", *KEYS]
-    with open(out / "time_to_quality.csv", "w", newline="") as f:
+    say("\nratios (same run, same task):")
+    for line in ratios(all_rows, args.presets):
+        say("  " + line)
+    fields = ["preset", "task", "dataset", "mark_s", "train_s", "step", *KEYS]
+    with open(out / f"{stem}.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         w.writeheader()
         w.writerows(all_rows)
-    plot(all_rows, out / "time_to_quality.png")
-    print(f"\nwrote {out / 'time_to_quality.csv'} and {out / 'time_to_quality.png'}")
+    plot(all_rows, out / f"{stem}.png")
+    say(f"\nwrote {stem}.txt, .csv and .png in {out}")
+    log.close()
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from gan_lab.models import build_pair
+from gan_lab.models import build_pair, with_code_head, with_info_code
 
 
 def _shape(tensor_or_shape) -> tuple:
@@ -99,11 +99,20 @@ def update_flops(generator, discriminator, batch_size: int, d_steps: int = 1) ->
     return {"d_step": d_total, "g_step": g_total, "total": d_total + g_total}
 
 
+def preset_models(preset):
+    """A preset's ``(generator, discriminator)`` as they train: with ``info_codes`` the discriminator is the
+    model with InfoGAN's code head (its extra Dense layer is counted)."""
+    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
+                                          preset.image_shape, preset.output)
+    if preset.info_codes:
+        return with_info_code(generator, preset.info_codes), with_code_head(discriminator, preset.info_codes)
+    return generator, discriminator
+
+
 def preset_update_flops(preset) -> dict:
     """:func:`update_flops` of a preset's architecture at its batch size and ``d_steps``. A gradient penalty
     (``gp_weight``, WGAN-GP) adds a double backward pass through D that is not counted: a lower bound then."""
-    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
-                                          preset.image_shape, preset.output)
+    generator, discriminator = preset_models(preset)
     return update_flops(generator, discriminator, preset.batch_size, preset.d_steps)
 
 
@@ -116,7 +125,6 @@ def preset_flops(preset) -> dict:
       pass costs twice a forward one": per discriminator step G + 3·D on the fake and 3·D on the real image,
       and for the generator step 3·G + 3·D, so ``d_steps``·(G + 6·D) + 3·G + 3·D. (:func:`update_flops`
       counts the gradients exactly instead; it is what the throughput benchmark uses.)"""
-    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
-                                          preset.image_shape, preset.output)
+    generator, discriminator = preset_models(preset)
     g, d = forward_flops(generator), forward_flops(discriminator)
     return {"generator": g, "discriminator": d, "train_per_image": preset.d_steps * (g + 6 * d) + 3 * g + 3 * d}

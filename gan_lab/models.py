@@ -296,12 +296,11 @@ def with_info_code(generator: keras.Model, codes: int) -> keras.Model:
 
 def with_code_head(discriminator: keras.Model, codes: int) -> keras.Model:
     """InfoGAN's Q head: a model ``image -> [logit, code logits]`` that shares every layer of ``discriminator``
-    and adds one Dense layer of ``codes`` outputs on the features its last (Dense) layer reads."""
-    last = discriminator.layers[-1]
-    if not isinstance(last, layers.Dense):
-        raise ValueError(f"info_codes needs a discriminator that ends in a Dense layer (its features feed the code "
-                         f"head); {discriminator.name!r} ends in {type(last).__name__}")
-    code_logits = layers.Dense(codes, name="code_logits")(last.input)
+    and adds one Dense layer of ``codes`` outputs on the features its last layer reads (flattened)."""
+    features = discriminator.layers[-1].input
+    if len(features.shape) > 2:
+        features = layers.Flatten()(features)
+    code_logits = layers.Dense(codes, name="code_logits")(features)
     return keras.Model(discriminator.inputs, [discriminator.outputs[0], code_logits],
                        name=f"{discriminator.name}_with_code_head")
 

@@ -254,10 +254,13 @@ register(Preset(
     ema_decay=0.999, precision="auto", sample_every=500, sample_unit="step",
     reference="gan_lab (benchmarks/README.md)"))
 register(Preset(
-    name="fast_unconditional", description="the fast recipe without labels (small DCGAN, EMA sampling)",
+    name="fast_unconditional", description="CPU-fast without labels: small DCGAN, EMA sampling, a 10-way InfoGAN code",
     architecture="small", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
-    ema_decay=0.995, precision="auto", sample_every=500, sample_unit="step",
-    reference="gan_lab (benchmarks/README.md)"))
+    ema_decay=0.995, info_codes=10, precision="auto", sample_every=500, sample_unit="step",
+    reference="gan_lab (benchmarks/README.md); InfoGAN: Chen et al. 2016"))
+register(PRESETS["fast_unconditional"].replace(
+    name="fast_unconditional_plain", description="fast_unconditional without the InfoGAN code (its recipe until "
+    "2026-11-27, the benchmark baseline)", info_codes=0, reference="gan_lab (benchmarks/README.md)"))
 # The conditional GAN variant is the fast recipe (which is class-conditional): one set of settings, two names.
 register(PRESETS["fast"].replace(
     name="cgan", description="Conditional GAN: label-conditioned fast DCGAN, draw any digit on demand",

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -33,17 +34,23 @@ def test_throughput_benchmark_takes_overrides_and_times_xla():
     assert float(row[-1]) > 0  # the XLA column
 
 
-def test_time_to_quality_benchmark_writes_csv_and_plot(tmp_path):
-    out = _run("benchmarks/time_to_quality.py", "--presets", "fast", "--marks", "4", "8", "--n", "500",
-               "--out", str(tmp_path))
+def test_time_to_quality_benchmark_writes_its_own_files_labels_the_task_and_gives_ratios(tmp_path):
+    out = _run("benchmarks/time_to_quality.py", "--presets", "fast_unconditional", "fast", "fast_unconditional_plain",
+               "--marks", "4", "8", "--n", "500", "--set", "batch_size=32", "--out", str(tmp_path))
     assert "real-data floor" in out
-    rows = list(csv.DictReader(open(tmp_path / "time_to_quality.csv")))
-    assert [float(r["mark_s"]) for r in rows] == [4.0, 8.0]
+    stem = tmp_path / "ttq-mnist-fast_unconditional_fast_fast_unconditional_plain-4_8-batch_size=32"
+    rows = list(csv.DictReader(open(f"{stem}.csv")))
+    assert [r["task"] for r in rows] == ["unconditional"] * 2 + ["conditional"] * 2 + ["unconditional"] * 2
+    assert [float(r["mark_s"]) for r in rows[:2]] == [4.0, 8.0]
     # scored at the first step past each mark (the exact timing rules are tested with a fake clock in
     # tests/test_evaluation.py)
     assert all(float(r["mark_s"]) <= float(r["train_s"]) for r in rows)
     assert int(rows[1]["step"]) > int(rows[0]["step"]) > 0
-    assert (tmp_path / "time_to_quality.png").stat().st_size > 1000
+    # ratios only within a task: the plain unconditional recipe against the first unconditional preset
+    ratio_lines = [line for line in out.splitlines() if " x " in line]
+    assert len(ratio_lines) == 2 and all("fast_unconditional_plain FCD" in line for line in ratio_lines)
+    assert open(f"{stem}.txt").read().strip().endswith(f"in {tmp_path}")  # the printed output, kept
+    assert Path(f"{stem}.png").stat().st_size > 1000
 
 
 def test_quality_at_steps_benchmark_prints_a_json_line_per_step_mark():
@@ -83,3 +90,12 @@ def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_pa
     summary = [f for f in files if f.endswith(".md")]
     assert len(summary) == 1 and "closer than fast32" in (tmp_path / summary[0]).read_text()
     assert "peak RSS" in out and "load average before" in out
+
+
+def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
+    out = _run("benchmarks/ema_seeds.py", "--steps", "3", "--seeds", "0", "1", "--n", "200", "--set",
+               "batch_size=16", "width=8", "--out", str(tmp_path))
+    rows = list(csv.DictReader(open(tmp_path / "ema_seeds-fast_unconditional-mnist-3.csv")))
+    assert [(r["seed"], r["generator"]) for r in rows] == [("0", "ema"), ("0", "raw"), ("1", "ema"), ("1", "raw")]
+    assert rows[0]["fcd"] != rows[1]["fcd"]  # two different generators were scored
+    assert "EMA better in" in out

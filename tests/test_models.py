@@ -108,12 +108,11 @@ def test_info_code_generator_reads_its_code_in_float32_under_bf16_and_saves(tmp_
     np.testing.assert_array_equal(loaded(z).numpy(), g(z).numpy())
 
 
-def test_code_head_shares_the_discriminator_and_needs_a_final_dense_layer():
-    d = models.small_discriminator(width=8)
-    head = models.with_code_head(d, 5)
-    assert head.output[1].shape[-1] == 5
-    assert {id(w) for w in d.weights} < {id(w) for w in head.weights}
-    x_in = keras.Input((28, 28, 1))
-    conv_only = keras.Model(x_in, keras.layers.Conv2D(1, 28)(x_in))
-    with pytest.raises(ValueError, match="ends in a Dense layer"):
-        models.with_code_head(conv_only, 5)
+def test_code_head_shares_the_discriminator_layers_whatever_its_last_layer():
+    for d in (models.small_discriminator(width=8), models.with_spectral_norm(models.small_discriminator(width=8)),
+              models.keras_faces_discriminator()):
+        head = models.with_code_head(d, 5)
+        assert head.output[1].shape[-1] == 5
+        assert {id(w) for w in d.weights} < {id(w) for w in head.weights}
+        x = np.zeros((2, *d.inputs[0].shape[1:]), "float32")
+        np.testing.assert_allclose(head(x)[0].numpy(), d(x).numpy(), rtol=1e-6)
