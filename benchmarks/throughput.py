@@ -8,7 +8,10 @@ For each preset:
 Both skip `--warmup` steps (tracing) and time the next `--steps`. The ratio gan_lab/plain is the figure to
 watch (>= 1.0 means no framework overhead). Also prints the machine's matmul peak (fp32) measured here and the
 fraction of it each preset's step reaches (FLOPs of one update counted layer by layer, forward and backward,
-by gan_lab.flops: multiply-adds of Dense/Conv/ConvT only, and only the gradients each half of the update needs).
+by gan_lab.flops: multiply-adds of Dense/Conv/ConvT only, and only the gradients each half of the update needs),
+and the fraction of the rate the model's own layers reach when each runs alone ("kernel peak": every
+Dense/Conv/ConvT layer of G and D at the preset's batch size and precision, forward plus input and weight
+gradients, best of 3; the fairer yardstick, since small convolutions do not reach the big-matmul rate).
 
     python benchmarks/throughput.py --presets tf_tutorial_dcgan fast --steps 60
     python benchmarks/throughput.py --presets fast --set precision=mixed_bfloat16   # bf16 mixed precision
@@ -29,10 +32,10 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from gan_lab.data import load_dataset, training_batches  # noqa: E402
-from gan_lab.flops import preset_update_flops  # noqa: E402
+from gan_lab.flops import counted_layers, layer_flops, preset_models, preset_update_flops  # noqa: E402
 from gan_lab.gan import StepSeeds, gan_update  # noqa: E402
 from gan_lab.losses import get_loss  # noqa: E402
-from gan_lab.models import build_pair  # noqa: E402
+from gan_lab.models import build_pair, with_code_head, with_info_code  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides, resolve_precision  # noqa: E402
 from gan_lab.train import train  # noqa: E402
 
@@ -52,10 +55,44 @@ def matmul_peak(n=2048, reps=10, dtype=tf.float32, trials=3) -> float:
     return best
 
 
+def kernel_peak(preset, reps=20, trials=3) -> float:
+    """GFLOP/s of the preset's counted layers, each run alone on a batch (forward, input and weight gradients):
+    the sum of their FLOPs over the sum of their best times."""
+    keras.config.set_dtype_policy(resolve_precision(preset.precision))
+    try:
+        generator, discriminator = preset_models(preset)
+    finally:
+        keras.config.set_dtype_policy("float32")
+    total_flops, total_seconds = 0, 0.0
+    for layer in counted_layers(generator) + counted_layers(discriminator):
+        x = tf.cast(tf.random.normal((preset.batch_size, *layer.input.shape[1:])), layer.compute_dtype)
+
+        @tf.function
+        def forward_backward(x, layer=layer):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.reduce_sum(tf.cast(layer(x), tf.float32))
+            return tape.gradient(y, [x] + layer.trainable_variables)
+
+        forward_backward(x)[0].numpy()
+        best = float("inf")
+        for _ in range(trials):
+            t0 = time.perf_counter()
+            for _ in range(reps):
+                out = forward_backward(x)
+            out[0].numpy()
+            best = min(best, (time.perf_counter() - t0) / reps)
+        total_flops += 3 * layer_flops(layer) * preset.batch_size
+        total_seconds += best
+    return total_flops / total_seconds / 1e9
+
+
 def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     keras.utils.set_random_seed(preset.seed)
     keras.config.set_dtype_policy(resolve_precision(preset.precision))
     g, d = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width)
+    head = with_code_head(d, preset.info_codes) if preset.info_codes else None
+    g = with_info_code(g, preset.info_codes) if preset.info_codes else g
     keras.config.set_dtype_policy("float32")
     d_opt = keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1)
     g_opt = keras.optimizers.Adam(preset.g_lr, beta_1=preset.g_beta1)
@@ -65,7 +102,8 @@ def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     @tf.function(jit_compile=jit_compile)
     def step(real, labels):
         return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real, seeds, preset.noise_dim, preset.d_steps,
-                          labels=labels if preset.conditional else None)
+                          labels=labels if preset.conditional else None, code_head=head,
+                          info_weight=preset.info_weight)
 
     ds = training_batches(images, preset.batch_size, output=preset.output, labels=np.zeros(len(images), np.int64))
     it = iter(ds)
@@ -124,7 +162,8 @@ def main(argv=None):
     if overrides:
         print("preset overrides:", ", ".join(f"{k}={v}" for k, v in overrides.items()))
     print(f"{'preset':<20} {'batch':>5} {'plain img/s':>12} {'gan_lab img/s':>14} {'ratio':>6} "
-          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'% fp32 peak':>11}" + (f" {'plain XLA img/s':>16}" if args.xla else ""))
+          f"{'GFLOP/step':>10} {'GFLOP/s':>8} {'% matmul peak':>13} {'kernel peak GFLOP/s':>19} {'% kernel peak':>13}"
+          + (f" {'plain XLA img/s':>16}" if args.xla else ""))
     for name in args.presets:
         preset = get_preset(name, **overrides)
         plain, ours, xla = [], [], []
@@ -136,8 +175,11 @@ def main(argv=None):
         p, o = max(plain), max(ours)
         gflop = preset_update_flops(preset)["total"] / 1e9
         achieved = gflop * o / preset.batch_size
+        kernels = kernel_peak(preset)
+        matmul = bf16_peak if resolve_precision(preset.precision) == "mixed_bfloat16" else peak
         print(f"{name:<20} {preset.batch_size:>5} {p:>12.0f} {o:>14.0f} {o / p:>6.2f} {gflop:>10.2f} "
-              f"{achieved:>8.0f} {100 * achieved / peak:>10.0f}%" + (f" {max(xla):>16.0f}" if args.xla else ""))
+              f"{achieved:>8.0f} {100 * achieved / matmul:>12.0f}% {kernels:>19.0f} {100 * achieved / kernels:>12.0f}%"
+              + (f" {max(xla):>16.0f}" if args.xla else ""))
         sys.stdout.flush()
 
 

@@ -67,12 +67,18 @@ class ModelCost:
         return self.forward - self.first
 
 
-def _layer_costs(model: keras.Model) -> list[int]:
-    """Forward FLOPs per example of each counted layer, in order (nested models counted through)."""
+def counted_layers(model: keras.Model) -> list:
+    """The layers whose arithmetic is counted (Dense, Conv2D, Conv2DTranspose), in order, nested models
+    looked through."""
     out = []
     for layer in model.layers:
-        out += _layer_costs(layer) if isinstance(layer, keras.Model) else [layer_flops(layer)]
-    return [c for c in out if c]
+        out += counted_layers(layer) if isinstance(layer, keras.Model) else [layer] if layer_flops(layer) else []
+    return out
+
+
+def _layer_costs(model: keras.Model) -> list[int]:
+    """Forward FLOPs per example of each counted layer, in order."""
+    return [layer_flops(layer) for layer in counted_layers(model)]
 
 
 def forward_flops(model: keras.Model) -> int:

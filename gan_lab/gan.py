@@ -141,7 +141,7 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
         out, code_logits = code_head(x, training=True)
         return f32(out), info_code_loss(code_of_noise(noise, code_logits.shape[-1]), code_logits)
 
-    d_vars = (code_head or discriminator).trainable_variables
+    d_vars = (discriminator if code_head is None else code_head).trainable_variables
 
     for k in range(d_steps):
         with tf.GradientTape() as tape:
@@ -265,7 +265,7 @@ class GAN(keras.Model):
         self.d_loss_fn, self.g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
         self.flip_labels = flip_prob > 0
         # Build the optimizers now so checkpoints can be restored before the first step.
-        d_optimizer.build((self.code_head or self.discriminator).trainable_variables)
+        d_optimizer.build((self.discriminator if self.code_head is None else self.code_head).trainable_variables)
         g_optimizer.build(self.generator.trainable_variables)
         self.seeds = StepSeeds(self.seed, g_optimizer.iterations, self.d_steps)
 

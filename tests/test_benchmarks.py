@@ -16,13 +16,16 @@ def _run(*args, timeout=600):
     return p.stdout
 
 
-def test_throughput_benchmark_prints_ratio_against_plain_loop():
-    out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "--steps", "4", "--warmup", "2",
-               "--repeats", "1")
+def test_throughput_benchmark_prints_ratio_against_plain_loop_and_the_kernel_peak():
+    out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "fast_unconditional", "--steps", "4",
+               "--warmup", "2", "--repeats", "1")
     assert "matmul peak" in out and "fp32" in out and "bf16" in out
-    row = [line for line in out.splitlines() if line.startswith("cs231n_dense")][0].split()
-    plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
-    assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
+    for name in ("cs231n_dense", "fast_unconditional"):  # the second with InfoGAN's code head in the plain loop
+        row = [line for line in out.splitlines() if line.startswith(name)][0].split()
+        plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
+        assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
+        achieved, kernels, share = float(row[6]), float(row[8]), float(row[9].rstrip("%"))
+        assert kernels > 0 and abs(share - 100 * achieved / kernels) <= 1
 
 
 def test_throughput_benchmark_takes_overrides_and_times_xla():
@@ -99,3 +102,24 @@ def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
     assert [(r["seed"], r["generator"]) for r in rows] == [("0", "ema"), ("0", "raw"), ("1", "ema"), ("1", "raw")]
     assert rows[0]["fcd"] != rows[1]["fcd"]  # two different generators were scored
     assert "EMA better in" in out
+
+
+def test_unconditional_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
+    results = tmp_path / "levers.txt"
+    for name, preset_set, knobs in (("xs", '{"architecture": "xs", "batch_size": 16}', '{"d3": 1, "mbstd": 1, "r1": 0.2}'),
+                                    ("info", '{"architecture": "info", "batch_size": 16}', '{"info": 10, "r1": 0.1}')):
+        _run("benchmarks/unconditional_levers.py", "--name", name, "--preset", "fast_unconditional_plain", "--set",
+             preset_set, "--knobs", knobs, "--steps", "2", "4", "--n", "200", "--raw", "--results", str(results))
+    blocks = results.read_text().split("## ")[1:]
+    assert [b.split()[0] for b in blocks] == ["xs", "info"]
+    for block in blocks:
+        steps = [int(line.split()[1]) for line in block.splitlines() if line.strip().startswith("step")]
+        assert steps == [2, 4] and "RAW generator" in block
+
+
+def test_epoch_boundary_benchmark_times_the_steps_across_epochs_with_and_without_autotune():
+    out = _run("benchmarks/epoch_boundary.py", "--images", "640", "--epochs", "3")
+    lines = {line.split(" (")[0].strip(): line for line in out.splitlines() if "median step" in line}
+    assert set(lines) == {"autotune off", "autotune on"}
+    for line in lines.values():  # two boundaries between three epochs, each timed
+        assert line.split("boundaries: ")[1].count(" s") == 2

@@ -1,0 +1,248 @@
+"""The levers tried on the unconditional recipe (issue 17): train one variant to step marks, score EMA and raw G.
+
+Variants are `--preset` plus preset overrides (`--set '{"info_codes": 10}'`) plus `--knobs` for the levers
+that are not preset fields (prototypes kept here, not in gan_lab, because they did not help enough):
+  gw, dw       generator / discriminator width of the `xs` architecture (`--set '{"architecture": "xs"}'`)
+  g7, g14      an extra 3×3 conv at 7×7 / 14×14 in G;  d3, d7: an extra conv in D (to 4×4 / at 7×7)
+  mbstd        minibatch standard deviation feature in D (Karras et al. 2018)
+  dropout      dropout before D's logit
+  r1, r1_every R1 penalty on real images (Mescheder et al. 2018), lazily every r1_every steps
+  info, info_w, qhidden
+               the first InfoGAN prototype (`--set '{"architecture": "info"}'`, info >= 10: samples are drawn
+               with codes 0-9 in turn): a label-embedding generator
+               fed a uniform code, a Q head on D (optionally with a hidden layer); superseded by the
+               `info_codes` preset field
+Scores `--n` samples at each step mark (`gan_lab.evaluation`, MNIST/Fashion classifier metrics) and appends
+one block per run to `--results`. Step marks, not seconds, so two runs can share the machine (the committed
+results ran two at a time, each pinned to one core with `taskset -c 0` / `-c 1`; `t` is that run's
+training time on its core).
+
+    GAN_LAB_DATA_DIR=../shared/data taskset -c 0 python benchmarks/unconditional_levers.py --name info10 \
+        --set '{"info_codes": 10}' --raw --steps 1100 3400
+"""
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import keras
+import tensorflow as tf
+from keras import layers
+
+from gan_lab import evaluation, gan as gan_mod, models
+from gan_lab.presets import get_preset
+from gan_lab.train import train
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--name", required=True)
+ap.add_argument("--preset", default="fast_unconditional")
+ap.add_argument("--dataset", default="mnist")
+ap.add_argument("--set", default="{}")
+ap.add_argument("--knobs", default="{}")
+ap.add_argument("--steps", nargs="+", type=int, default=[700, 2000, 6000])
+ap.add_argument("--seconds", nargs="+", type=float, default=None)
+ap.add_argument("--n", type=int, default=2000)
+ap.add_argument("--raw", action="store_true", help="also score the raw generator")
+ap.add_argument("--results", default="benchmarks/results/unconditional_levers.txt")
+args = ap.parse_args()
+K = json.loads(args.knobs)
+S = json.loads(args.set)
+
+
+class MinibatchStd(layers.Layer):
+    def call(self, x):
+        xf = tf.cast(x, tf.float32)
+        std = tf.sqrt(tf.math.reduce_variance(xf, axis=0) + 1e-8)
+        s = tf.reduce_mean(std)
+        shape = tf.concat([tf.shape(x)[:-1], [1]], 0)
+        return tf.concat([x, tf.cast(tf.fill(shape, s), x.dtype)], -1)
+
+
+def lrelu(x):
+    return layers.LeakyReLU(negative_slope=0.2)(x)
+
+
+def xs_generator(noise_dim=64, width=64):
+    gw = K.get("gw", width)
+    z = keras.Input((noise_dim,))
+    x = layers.Dense(7 * 7 * 2 * gw, use_bias=False)(z)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    x = layers.Reshape((7, 7, 2 * gw))(x)
+    if K.get("g7"):
+        x = layers.Conv2D(2 * gw, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    x = layers.Conv2DTranspose(gw, 4, strides=2, padding="same", use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    x = layers.ReLU()(x)
+    if K.get("g14"):
+        x = layers.Conv2D(gw, 3, padding="same", use_bias=False)(x)
+        x = layers.BatchNormalization()(x)
+        x = layers.ReLU()(x)
+    img = layers.Conv2DTranspose(1, 4, strides=2, padding="same", activation="tanh")(x)
+    return keras.Model(z, img)
+
+
+def xs_discriminator(width=64):
+    dw = K.get("dw", width)
+    x_in = keras.Input((28, 28, 1))
+    x = lrelu(layers.Conv2D(dw, 4, strides=2, padding="same")(x_in))
+    x = lrelu(layers.Conv2D(2 * dw, 4, strides=2, padding="same")(x))
+    if K.get("mbstd"):
+        x = MinibatchStd()(x)
+    if K.get("d3"):
+        x = lrelu(layers.Conv2D(4 * dw, 3, strides=2, padding="same")(x))
+    if K.get("d7"):
+        x = lrelu(layers.Conv2D(2 * dw, 3, padding="same")(x))
+    x = layers.Flatten()(x)
+    if K.get("dropout"):
+        x = layers.Dropout(K["dropout"])(x)
+    return keras.Model(x_in, layers.Dense(1)(x))
+
+
+models.register_architecture("xs", xs_generator, xs_discriminator)
+
+R1 = float(K.get("r1", 0.0))
+R1_EVERY = int(K.get("r1_every", 1))
+if R1:
+    orig = gan_mod.gan_update
+
+    def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds,
+                   *args, **kwargs):
+        # gan_lab's update, then R1 in its own tape as a separate D step (lazy regularisation, StyleGAN2 style)
+        out = orig(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds,
+                   *args, **kwargs)
+        step = tf.cast(seeds.step_variable, tf.int64)
+
+        def r1_step():
+            x = tf.reshape(real, [-1, 28, 28, 1])
+            with tf.GradientTape() as tape:
+                with tf.GradientTape() as inner:
+                    inner.watch(x)
+                    s = tf.reduce_sum(tf.cast(discriminator(x, training=True), tf.float32))
+                g = inner.gradient(s, x)
+                pen = tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=[1, 2, 3]))
+                loss = 0.5 * R1 * R1_EVERY * pen
+            v = discriminator.trainable_variables
+            d_optimizer.apply_gradients(zip(tape.gradient(loss, v), v))
+            return pen
+
+        pen = tf.cond(step % R1_EVERY == 0, r1_step, lambda: tf.constant(0.0))
+        out["r1"] = pen
+        return out
+
+    gan_mod.gan_update = gan_update
+
+
+INFO = int(K.get("info", 0))
+if INFO:
+    LAM = float(K.get("info_w", 1.0))
+
+    def info_discriminator(width=64):
+        dw = K.get("dw", width)
+        x_in = keras.Input((28, 28, 1))
+        x = lrelu(layers.Conv2D(dw, 4, strides=2, padding="same")(x_in))
+        x = lrelu(layers.Conv2D(2 * dw, 4, strides=2, padding="same")(x))
+        if K.get("mbstd"):
+            x = MinibatchStd()(x)
+        h = layers.Flatten()(x)
+        logit = layers.Dense(1)(h)
+        if K.get("qhidden"):
+            hq = lrelu(layers.Dense(K["qhidden"])(h))
+        else:
+            hq = h
+        q = layers.Dense(INFO)(hq)
+        return keras.Model(x_in, layers.Concatenate()([logit, q]))
+
+    def info_generator(noise_dim=64, width=64):
+        return models.small_conditional_generator(noise_dim=noise_dim, width=K.get("gw", width), num_classes=INFO)
+
+    models.register_architecture("info", info_generator, info_discriminator)
+    from gan_lab.distribute import loggable
+
+    def info_train_step(self, data):
+        real = data[0] if isinstance(data, (tuple, list)) else data
+        real = tf.reshape(real, [-1, 28, 28, 1])
+        batch = tf.shape(real)[0]
+        f32 = lambda t: tf.cast(t, tf.float32)
+        seeds = self.seeds
+
+        def fake_batch(k):
+            c = seeds.labels(batch, k, INFO)
+            z = seeds.noise(batch, k, self.noise_dim)
+            return self.generator([z, c], training=True), c
+
+        def qloss(c, out):
+            return tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(tf.reshape(c, [-1]), out[:, 1:], from_logits=True))
+
+        with tf.GradientTape() as tape:
+            fake, c = fake_batch(0)
+            if R1:
+                with tf.GradientTape() as inner:
+                    inner.watch(real)
+                    ro = f32(self.discriminator(real, training=True))
+                    rsum = tf.reduce_sum(ro[:, 0])
+                gr = inner.gradient(rsum, real)
+                pen = tf.reduce_mean(tf.reduce_sum(tf.square(tf.cast(gr, tf.float32)), axis=[1, 2, 3]))
+            else:
+                ro = f32(self.discriminator(real, training=True))
+                pen = 0.0
+            fo = f32(self.discriminator(fake, training=True))
+            d_loss = self.d_loss_fn(ro[:, :1], fo[:, :1])
+            ql = qloss(c, fo)
+            total = d_loss + LAM * ql + 0.5 * R1 * pen
+        v = self.discriminator.trainable_variables
+        self.d_optimizer.apply_gradients(zip(tape.gradient(total, v), v))
+        with tf.GradientTape() as tape:
+            fake, c = fake_batch(1)
+            fo = f32(self.discriminator(fake, training=True))
+            g_loss = self.g_loss_fn(fo[:, :1])
+            gq = qloss(c, fo)
+            total = g_loss + LAM * gq
+        v = self.generator.trainable_variables
+        self.g_optimizer.apply_gradients(zip(tape.gradient(total, v), v))
+        if self.ema_generator is not None:
+            self._update_ema()
+        return loggable({"d_loss": d_loss, "g_loss": g_loss, "q_loss": gq})
+
+    gan_mod.GAN.train_step = info_train_step
+
+preset = get_preset(args.preset, dataset=args.dataset, checkpoint_every=0, checkpoint_seconds=1e9,
+                    sample_every=10 ** 6, sample_unit="step", epochs=10 ** 4, **S)
+cbs = []
+if args.seconds:
+    q = evaluation.QualityCallback(dataset=args.dataset, out_dir=None, at_seconds=args.seconds,
+                                   stop_after_marks=True, n=args.n, output=preset.output, seed=123, final=False,
+                                   verbose=False)
+else:
+    q = evaluation.QualityCallback(dataset=args.dataset, out_dir=None, at_steps=args.steps, stop_after_marks=True,
+                                   n=args.n, output=preset.output, seed=123, final=False, verbose=False)
+cbs.append(q)
+holder = {}
+
+
+class Keep(keras.callbacks.Callback):
+    def on_train_begin(self, logs=None):
+        holder["gan"] = self.model
+
+
+cbs.append(Keep())
+t0 = time.time()
+with tempfile.TemporaryDirectory() as tmp:
+    res = train(preset, Path(tmp) / "run", verbose=0, callbacks=cbs, log=lambda *a: None)
+wall = time.time() - t0
+keys = ("fcd", "score", "modes", "precision", "recall", "density", "coverage")
+lines = [f"## {args.name} preset={args.preset} ds={args.dataset} set={S} knobs={K} wall={wall:.0f}s"]
+for r in q.rows:
+    lines.append(f"  step {r['step']:6d} t {r['seconds']:7.1f} " + " ".join(f"{k} {r[k]:.3g}" for k in keys))
+if args.raw and holder["gan"].ema_generator is not None:
+    g = holder["gan"]
+    raw = evaluation.evaluate(g.generator, args.dataset, n=args.n, output=preset.output, seed=123)
+    lines.append("  RAW generator:      " + " ".join(f"{k} {raw[k]:.3g}" for k in keys))
+print("\n".join(lines))
+with open(args.results, "a") as f:
+    f.write("\n".join(lines) + "\n")
