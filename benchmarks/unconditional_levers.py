@@ -87,13 +87,18 @@ def xs_generator(noise_dim=64, width=64):
     return keras.Model(z, img)
 
 
-def xs_discriminator(width=64):
+def d_features(width):
+    """The small discriminator's two convolutions (width ``dw``), then the minibatch-std feature if asked."""
     dw = K.get("dw", width)
     x_in = keras.Input((28, 28, 1))
     x = lrelu(layers.Conv2D(dw, 4, strides=2, padding="same")(x_in))
     x = lrelu(layers.Conv2D(2 * dw, 4, strides=2, padding="same")(x))
-    if K.get("mbstd"):
-        x = MinibatchStd()(x)
+    return x_in, MinibatchStd()(x) if K.get("mbstd") else x
+
+
+def xs_discriminator(width=64):
+    dw = K.get("dw", width)
+    x_in, x = d_features(width)
     if K.get("d3"):
         x = lrelu(layers.Conv2D(4 * dw, 3, strides=2, padding="same")(x))
     if K.get("d7"):
@@ -143,12 +148,7 @@ if INFO:
     LAM = float(K.get("info_w", 1.0))
 
     def info_discriminator(width=64):
-        dw = K.get("dw", width)
-        x_in = keras.Input((28, 28, 1))
-        x = lrelu(layers.Conv2D(dw, 4, strides=2, padding="same")(x_in))
-        x = lrelu(layers.Conv2D(2 * dw, 4, strides=2, padding="same")(x))
-        if K.get("mbstd"):
-            x = MinibatchStd()(x)
+        x_in, x = d_features(width)
         h = layers.Flatten()(x)
         logit = layers.Dense(1)(h)
         if K.get("qhidden"):
