@@ -48,7 +48,7 @@ def variant_overrides(variant: str) -> tuple[str, dict]:
 def child(variant: str, dataset: str, marks, n: int, overrides: dict, keep_grid=None) -> dict:
     """Train and score one variant in this process; its peak RSS is this process's."""
     name, extra = variant_overrides(variant)
-    preset, rows, wall = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid)
+    preset, rows, wall, _ = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid)
     for r in rows:
         r["images_per_s"] = round(r["step"] * preset.batch_size / max(r["train_s"], 1e-9), 1)
     return {"variant": variant, "rows": rows, "wall_s": round(wall, 1), "batch": preset.batch_size,

@@ -20,6 +20,7 @@ gradients, best of 3; the fairer yardstick, since small convolutions do not reac
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import sys
 import tempfile
@@ -35,7 +36,7 @@ from gan_lab.data import load_dataset, training_batches  # noqa: E402
 from gan_lab.flops import counted_layers, layer_flops, preset_models, preset_update_flops  # noqa: E402
 from gan_lab.gan import StepSeeds, gan_update  # noqa: E402
 from gan_lab.losses import get_loss  # noqa: E402
-from gan_lab.models import build_pair, with_code_head, with_info_code  # noqa: E402
+from gan_lab.models import cluster_of_noise, preset_pair, with_code_head  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides, resolve_precision  # noqa: E402
 from gan_lab.train import train  # noqa: E402
 
@@ -90,9 +91,10 @@ def kernel_peak(preset, reps=20, trials=3) -> float:
 def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     keras.utils.set_random_seed(preset.seed)
     keras.config.set_dtype_policy(resolve_precision(preset.precision))
-    g, d = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width)
+    g, d = preset_pair(preset)
     head = with_code_head(d, preset.info_codes) if preset.info_codes else None
-    g = with_info_code(g, preset.info_codes) if preset.info_codes else g
+    label_of_noise = (functools.partial(cluster_of_noise, frequencies=g.get_layer("cluster").frequencies)
+                      if preset.clusters or preset.class_clusters else None)  # G picks its cluster from the noise
     keras.config.set_dtype_policy("float32")
     d_opt = keras.optimizers.Adam(preset.d_lr, beta_1=preset.d_beta1)
     g_opt = keras.optimizers.Adam(preset.g_lr, beta_1=preset.g_beta1)
@@ -102,7 +104,8 @@ def plain_loop(preset, images, warmup, steps, jit_compile=False) -> float:
     @tf.function(jit_compile=jit_compile)
     def step(real, labels):
         return gan_update(g, d, d_opt, g_opt, d_loss, g_loss, real, seeds, preset.noise_dim, preset.d_steps,
-                          labels=labels if preset.conditional else None, code_head=head,
+                          labels=labels if preset.label_architecture else None, code_head=head,
+                          label_of_noise=label_of_noise,
                           info_weight=preset.info_weight)
 
     ds = training_batches(images, preset.batch_size, output=preset.output, labels=np.zeros(len(images), np.int64))

@@ -27,6 +27,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+import keras  # noqa: E402
+
 from gan_lab import evaluation  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
 from gan_lab.train import train  # noqa: E402
@@ -42,15 +44,23 @@ def run_one(name, dataset, marks, n, overrides, keep_grid=None):
                         sample_every=10 ** 6, sample_unit="step", epochs=10 ** 4, **overrides)
     scorer = evaluation.QualityCallback(dataset=dataset, out_dir=None, at_seconds=marks, stop_after_marks=True,
                                         n=n, output=preset.output, seed=NOISE_SEED, final=False, verbose=False)
+    start = _FirstStep()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        train(preset, Path(tmp) / "run", images=None, verbose=0, callbacks=[scorer], log=lambda *a: None)
+        train(preset, Path(tmp) / "run", images=None, verbose=0, callbacks=[scorer, start], log=lambda *a: None)
         if keep_grid is not None:  # the run's 100 final images, kept beside the results
             shutil.copy(Path(tmp) / "run" / "final_grid.png", keep_grid)
     wall = time.perf_counter() - t0
     rows = [{"mark_s": mark, "train_s": round(row["seconds"], 1), "step": row["step"],
              **{k: row[k] for k in scorer.keys}} for mark, row in zip(sorted(marks), scorer.rows)]
-    return preset, rows, wall
+    return preset, rows, wall, start.t - t0
+
+
+class _FirstStep(keras.callbacks.Callback):
+    """Records when training begins: the time before it is setup (data, k-means clusters, models)."""
+
+    def on_train_begin(self, logs=None):
+        self.t = time.perf_counter()
 
 
 def plot(rows, path):
@@ -127,9 +137,11 @@ def main(argv=None):
         floor = evaluation.real_floor(dataset, n=args.n)
         say(f"\n{dataset}: real-data floor (n={args.n}): " + ", ".join(f"{k} {floor[k]:.3g}" for k in KEYS))
         for name in args.presets:
-            preset, rows, wall = run_one(name, dataset, args.marks, args.n, overrides)
+            preset, rows, wall, setup = run_one(name, dataset, args.marks, args.n, overrides)
             say(f"{name} ({task(preset)}) on {dataset} (batch {preset.batch_size}, precision {preset.precision}, "
                 f"{wall:.0f} s wall incl. scoring; load average {os.getloadavg()[0]:.2f} at the end)")
+            say(f"  setup before the first step (not in train_s): {setup:.1f} s (data, "
+                + (f"{preset.clusters} k-means clusters, " if preset.clusters else "") + "models)")
             say(f"  {'mark':>5} {'train_s':>7} {'step':>6} {'img/s':>6} " + " ".join(f"{k:>9}" for k in KEYS))
             for r in rows:
                 r.update(preset=name, dataset=dataset, task=task(preset))

@@ -19,6 +19,9 @@ training time on its core).
 
     GAN_LAB_DATA_DIR=../shared/data taskset -c 0 python benchmarks/unconditional_levers.py --name info10 \
         --set '{"info_codes": 10}' --raw --steps 1100 3400
+
+Any preset works, conditional ones too (scored with balanced labels): the conditional rows of issue 17 are in
+`results/conditional_levers.txt` (`--preset fast --set '{"class_clusters": 10}' --results ...`).
 """
 import argparse
 import json
@@ -38,7 +41,7 @@ from gan_lab.train import train
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--name", required=True)
-ap.add_argument("--preset", default="fast_unconditional")
+ap.add_argument("--preset", default="fast_unconditional_plain")
 ap.add_argument("--dataset", default="mnist")
 ap.add_argument("--set", default="{}")
 ap.add_argument("--knobs", default="{}")

@@ -20,6 +20,7 @@ Modules, one job each:
 - :mod:`gan_lab.toy`      — a 2-D toy GAN (ring of Gaussians): mode counts, decision surface, gradient field
 - :mod:`gan_lab.files`    — atomic file writes
 - :mod:`gan_lab.flops`    — FLOPs of one GAN update, counted layer by layer
+- :mod:`gan_lab.clusters` — k-means clusters of the training images (labels of a self-conditioned GAN)
 - :mod:`gan_lab.cli`      — ``gan-lab ...`` (``python -m gan_lab ...``)
 
 Submodules are imported lazily so ``import gan_lab`` is fast; ``gan_lab.models`` etc. work as usual.
@@ -35,7 +36,7 @@ require_tensorflow_backend()
 __version__ = "0.1.0"
 
 _SUBMODULES = ("data", "ops", "models", "losses", "gan", "sampling", "train", "runs", "callbacks", "distribute", "presets",
-               "checks", "plots", "metrics", "evaluation", "explore", "files", "flops", "cli", "toy")
+               "checks", "plots", "metrics", "evaluation", "explore", "files", "flops", "cli", "toy", "clusters")
 
 
 def __getattr__(name):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from gan_lab.models import build_pair, with_code_head, with_info_code
+from gan_lab.models import preset_pair, with_code_head
 
 
 def _shape(tensor_or_shape) -> tuple:
@@ -108,10 +108,9 @@ def update_flops(generator, discriminator, batch_size: int, d_steps: int = 1) ->
 def preset_models(preset):
     """A preset's ``(generator, discriminator)`` as they train: with ``info_codes`` the discriminator is the
     model with InfoGAN's code head (its extra Dense layer is counted)."""
-    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
-                                          preset.image_shape, preset.output)
+    generator, discriminator = preset_pair(preset)
     if preset.info_codes:
-        return with_info_code(generator, preset.info_codes), with_code_head(discriminator, preset.info_codes)
+        return generator, with_code_head(discriminator, preset.info_codes)
     return generator, discriminator
 
 

@@ -22,7 +22,7 @@ from gan_lab.augment import make_augment
 from gan_lab.data import to_unit_range
 from gan_lab.distribute import loggable
 from gan_lab.losses import get_loss, gradient_penalty, info_code_loss
-from gan_lab.models import build_pair, code_of_noise, with_code_head, with_info_code
+from gan_lab.models import cluster_of_noise, code_of_noise, preset_pair, with_code_head
 from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
 from gan_lab.presets import resolve_precision
@@ -89,13 +89,19 @@ class StepSeeds:
 
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds: StepSeeds,
                noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
-               flip_labels: bool = False, augment=None, code_head=None, info_weight: float = 1.0):
+               flip_labels: bool = False, augment=None, code_head=None, info_weight: float = 1.0,
+               label_of_noise=None):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
     random number comes from ``seeds`` (:class:`StepSeeds`).
     Conditional GANs: pass the real ``labels``; fakes get uniform random labels, the generator is called on
     ``[noise, labels]`` and the discriminator on ``[images, labels]``.
+    Self-conditioned GANs (Liu et al. 2020): ``labels`` are the real images' clusters and
+    ``label_of_noise(noise, classes=...)`` gives the cluster the generator picks from the noise
+    (:func:`gan_lab.models.cluster_of_noise`); the generator is called on the noise alone (``classes`` None), or,
+    for clusters within classes, on ``[noise, classes]`` with uniform random classes; the discriminator on
+    ``[images, clusters]``.
     WGAN-GP: ``gp_weight`` (λ) adds λ·:func:`gan_lab.losses.gradient_penalty` to the critic's loss.
     ``flip_labels``: ``d_loss_fn`` flips targets at random and takes a ``seed=`` (see :func:`resolve_losses`).
     ``augment``: ``augment(images, seed)`` applied to the real and the fake images before the discriminator, in
@@ -122,10 +128,13 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     if conditional:
         labels = tf.reshape(tf.cast(labels, tf.int32), [-1, 1])
 
+    takes_classes = is_conditional(generator)
+
     def fake_batch(k):
-        fake_labels = seeds.labels(batch, k, num_classes) if conditional else None
         noise = seeds.noise(batch, k, noise_dim)
-        images = generator([noise, fake_labels] if conditional else noise, training=True)
+        classes = seeds.labels(batch, k, num_classes) if takes_classes else None
+        images = generator([noise, classes] if takes_classes else noise, training=True)
+        fake_labels = classes if label_of_noise is None else label_of_noise(noise, classes=classes)
         return _as_images_for(discriminator, images), fake_labels, noise
 
     def D(x, y, augment_seed=None):
@@ -220,15 +229,21 @@ class GAN(keras.Model):
     With ``info_codes`` = k (InfoGAN, Chen et al. 2016) the generator must read a k-way code from its noise
     (:func:`gan_lab.models.with_info_code`, as :func:`build_gan` does) and ``gan.code_head`` predicts the code
     from the discriminator's features; ``info_weight`` is λ (see :func:`gan_update`).
+
+    With ``cluster_frequencies`` (self-conditioning, Liu et al. 2020) the discriminator's labels are clusters,
+    the generator picks a cluster from its noise with these frequencies (one row per class for clusters within
+    classes; :func:`gan_lab.models.with_cluster_prior`) and the data are ``(images, clusters)`` batches
+    (:func:`gan_lab.clusters.cluster_labels`).
     """
 
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
                  ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, augment=None,
-                 info_codes: int = 0, info_weight: float = 1.0, **kwargs):
+                 info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.conditional = is_conditional(generator)
+        self.cluster_frequencies = None if cluster_frequencies is None else np.asarray(cluster_frequencies).tolist()
         self.num_classes = int(num_classes)
         self.gp_weight = float(gp_weight)
         self.augment = augment  # DiffAugment: augment(images, seed) before D (gan_lab.augment.make_augment)
@@ -291,14 +306,18 @@ class GAN(keras.Model):
 
     def train_step(self, data):
         real, labels = (data[0], data[1]) if isinstance(data, (tuple, list)) else (data, None)
-        if self.conditional and labels is None:
-            raise ValueError("a conditional GAN trains on (images, labels) batches: build the dataset with "
-                             "make_dataset(images, labels=labels)")
+        takes_labels = self.conditional or self.cluster_frequencies is not None
+        if takes_labels and labels is None:
+            raise ValueError("a conditional or self-conditioned GAN trains on (images, labels) batches: build the "
+                             "dataset with make_dataset(images, labels=labels)")
+        label_of_noise = None
+        if self.cluster_frequencies is not None:
+            label_of_noise = functools.partial(cluster_of_noise, frequencies=self.cluster_frequencies)
         out = gan_update(self.generator, self.discriminator, self.d_optimizer, self.g_optimizer,
                          self.d_loss_fn, self.g_loss_fn, real, self.seeds, self.noise_dim, self.d_steps,
-                         labels=labels if self.conditional else None, num_classes=self.num_classes,
+                         labels=labels if takes_labels else None, num_classes=self.num_classes,
                          gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment,
-                         code_head=self.code_head, info_weight=self.info_weight)
+                         code_head=self.code_head, info_weight=self.info_weight, label_of_noise=label_of_noise)
         if self.ema_generator is not None:
             self._update_ema()
         return loggable(out)
@@ -379,21 +398,22 @@ def run_a_gan(generator, discriminator, dataset, d_optimizer=None, g_optimizer=N
     return history
 
 
-def build_gan(preset) -> GAN:
+def build_gan(preset, cluster_frequencies=None) -> GAN:
     """The compiled :class:`GAN` of a :class:`gan_lab.presets.Preset`: its architecture at its precision,
     Adam optimizers with its learning rates and betas, its loss and label tricks. Weights are initialized
-    from ``preset.seed``."""
+    from ``preset.seed``. ``cluster_frequencies``: with ``preset.clusters`` (``class_clusters``), the share of
+    the training images (of each class) in each cluster (:func:`gan_lab.clusters.cluster_frequencies`; default
+    equal shares)."""
     keras.utils.set_random_seed(preset.seed)
     previous_policy = keras.config.dtype_policy()
     keras.config.set_dtype_policy(resolve_precision(preset.precision))
     try:
-        generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm,
-                                              preset.width, preset.image_shape, preset.output)
-        if preset.info_codes:
-            generator = with_info_code(generator, preset.info_codes)
+        generator, discriminator = preset_pair(preset, cluster_frequencies)
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
-                  info_codes=preset.info_codes, info_weight=preset.info_weight)
+                  info_codes=preset.info_codes, info_weight=preset.info_weight,
+                  cluster_frequencies=(generator.get_layer("cluster").frequencies
+                                       if preset.clusters or preset.class_clusters else None))
     finally:
         keras.config.set_dtype_policy(previous_policy)
     gan.compile(

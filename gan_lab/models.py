@@ -252,9 +252,10 @@ def small_conditional_discriminator(width: int = 64, num_classes: int = NUM_CLAS
     return keras.Model([x_in, y], logit, name=name)
 
 
-def small_projection_discriminator(width: int = 64, name: str = "small_projection_discriminator") -> keras.Model:
+def small_projection_discriminator(width: int = 64, num_classes: int = NUM_CLASSES,
+                                   name: str = "small_projection_discriminator") -> keras.Model:
     """:func:`small_conditional_discriminator` with the projection head (Miyato & Koyama 2018)."""
-    return small_conditional_discriminator(width=width, projection=True, name=name)
+    return small_conditional_discriminator(width=width, num_classes=num_classes, projection=True, name=name)
 
 
 
@@ -303,6 +304,60 @@ def with_code_head(discriminator: keras.Model, codes: int) -> keras.Model:
     code_logits = layers.Dense(codes, name="code_logits")(features)
     return keras.Model(discriminator.inputs, [discriminator.outputs[0], code_logits],
                        name=f"{discriminator.name}_with_code_head")
+
+
+# --- self-conditioning on k-means clusters (Liu et al. 2020; the clusters: gan_lab.clusters) ------------------
+
+@keras.saving.register_keras_serializable(package="gan_lab")
+class ClusterFromNoise(layers.Layer):
+    """Picks a cluster for each noise vector with the clusters' frequencies: ``noise -> (N, 1)`` int32, or
+    ``[noise, class] -> (N, 1)`` for clusters within classes.
+
+    ``frequencies``: a list of k shares (clusters of the whole data), or one list of m shares per class
+    (clusters within each class; cluster j of class c is label ``c·m + j``). The first noise value z₀,
+    uniform on [-1, 1], read as u = (z₀ + 1) / 2, selects cluster j by the inverse CDF of its row (j = how many
+    cumulative shares, last excluded, are <= u), so P(j) = the row's share j: the generator is still a function
+    of its noise (and class) alone and draws each cluster as often as the data holds it.
+    :func:`cluster_of_noise` gives the same labels."""
+
+    def __init__(self, frequencies, **kwargs):
+        super().__init__(**kwargs)
+        self.frequencies = np.asarray(frequencies, dtype=np.float64).tolist()
+
+    def call(self, inputs):
+        noise, classes = inputs if isinstance(inputs, (list, tuple)) else (inputs, None)
+        return cluster_of_noise(noise, self.frequencies, classes)
+
+    def get_config(self):
+        return {**super().get_config(), "frequencies": self.frequencies}
+
+
+def cluster_of_noise(noise, frequencies, classes=None):
+    """The label (N, 1) int32 that :class:`ClusterFromNoise` reads from ``noise`` (and ``classes`` (N, 1) int,
+    when ``frequencies`` has one row per class; see there)."""
+    table = np.asarray(frequencies, dtype=np.float64)
+    u = (keras.ops.cast(noise[:, :1], "float32") + 1.0) * 0.5
+    if table.ndim == 1:
+        bounds = np.cumsum(table)[:-1].astype(np.float32)
+        return keras.ops.sum(keras.ops.cast(u >= bounds, "int32"), axis=-1, keepdims=True)
+    bounds = np.cumsum(table, axis=1)[:, :-1].astype(np.float32)  # (classes, m - 1)
+    classes = keras.ops.reshape(keras.ops.cast(classes, "int32"), (-1,))
+    row = keras.ops.take(keras.ops.convert_to_tensor(bounds), classes, axis=0)
+    within = keras.ops.sum(keras.ops.cast(u >= row, "int32"), axis=-1)
+    return keras.ops.reshape(classes * table.shape[1] + within, (-1, 1))
+
+
+def with_cluster_prior(generator: keras.Model, frequencies) -> keras.Model:
+    """A generator of cluster labels (``[noise, label] -> image``) that picks its label from the noise: with a
+    list of k ``frequencies`` it becomes ``noise -> image``; with one row per class it stays
+    ``[noise, class] -> image`` and picks a cluster of that class (:class:`ClusterFromNoise`)."""
+    z = keras.Input(generator.inputs[0].shape[1:], name="noise")
+    pick = ClusterFromNoise(frequencies, name="cluster", dtype="float32")
+    if np.ndim(frequencies) == 1:
+        return keras.Model(z, generator([z, pick(z)]), name=generator.name)
+    y = keras.Input((1,), dtype="int32", name="label")
+    return keras.Model([z, y], generator([z, pick([z, y])]), name=generator.name)
+
 
 # --- DCGAN at any image shape (Radford et al. 2016; the PyTorch DCGAN tutorial's layer list) ----------------
 
@@ -456,11 +511,12 @@ def takes_image_shape(architecture: str) -> bool:
 
 
 def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None,
-               image_shape=None, output: str | None = None):
+               image_shape=None, output: str | None = None, num_classes: int | None = None):
     """Build ``(generator, discriminator)`` for a registered architecture name.
 
-    ``width``, ``image_shape`` (H, W, C) and ``output`` (the generator's last activation) are passed to the
-    builders that take them; an architecture that only draws 28×28×1 refuses another ``image_shape``."""
+    ``width``, ``image_shape`` (H, W, C), ``output`` (the generator's last activation) and ``num_classes`` (of a
+    conditional architecture) are passed to the builders that take them; an architecture that only draws
+    28×28×1 refuses another ``image_shape``."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]
@@ -472,10 +528,30 @@ def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, w
     def kw(fn):
         params = inspect.signature(fn).parameters
         given = {"width": width, "image_shape": None if image_shape is None else tuple(image_shape),
-                 "output": output}
+                 "output": output, "num_classes": num_classes}
         return {k: v for k, v in given.items() if v is not None and k in params}
 
     discriminator = d_fn(**kw(d_fn))
     if spectral_norm:
         discriminator = with_spectral_norm(discriminator)
     return g_fn(noise_dim=noise_dim, **kw(g_fn)), discriminator
+
+
+def preset_pair(preset, cluster_frequencies=None):
+    """A preset's ``(generator, discriminator)`` as :class:`gan_lab.gan.GAN` trains them: its architecture at its
+    width and image shape (spectral norm if set); with ``info_codes`` the generator reads its InfoGAN code from
+    the noise (:func:`with_info_code`); with ``clusters`` the conditional generator picks its cluster from the
+    noise with ``cluster_frequencies`` (:func:`with_cluster_prior`; default: all clusters equally often); with
+    ``class_clusters`` = m the models' labels are the m clusters of each class and the generator, asked for a
+    class, picks one of that class's clusters (``cluster_frequencies``: one row of m shares per class)."""
+    labels = preset.clusters or NUM_CLASSES * preset.class_clusters  # labels of the models: clusters
+    generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
+                                          preset.image_shape, preset.output, num_classes=labels or None)
+    if preset.info_codes:
+        generator = with_info_code(generator, preset.info_codes)
+    if labels:
+        if cluster_frequencies is None:  # equal shares (a list, or one row per class)
+            shape = (preset.clusters,) if preset.clusters else (NUM_CLASSES, preset.class_clusters)
+            cluster_frequencies = np.full(shape, 1.0 / shape[-1])
+        generator = with_cluster_prior(generator, cluster_frequencies)
+    return generator, discriminator

@@ -50,6 +50,13 @@ class Preset:
     info_codes: int = 0               # InfoGAN (Chen et al. 2016): G reads a categorical code of this many values
                                       # from its noise, a head on D predicts it; 0 = off (unconditional only)
     info_weight: float = 1.0          # λ of InfoGAN's code cross-entropy, added to the D and G losses
+    clusters: int = 0                 # self-conditioning (Liu et al. 2020): k-means clusters of the training images
+                                      # are the labels of a conditional architecture and G picks one from its
+                                      # noise (gan_lab.clusters); 0 = off (a conditional architecture then uses
+                                      # the data set's labels)
+    class_clusters: int = 0           # conditional presets: each class split into this many k-means clusters; the
+                                      # models see (class, cluster) labels, G asked for a class picks one of its
+                                      # clusters from the noise; 0 = off
     precision: str = "float32"        # "mixed_bfloat16" (bf16 compute, float32 weights), or "auto": bf16 where
                                       # the CPU computes bf16 natively (AVX-512 BF16 / AMX), else float32
     seed: int = 0
@@ -67,7 +74,14 @@ class Preset:
 
     @property
     def conditional(self) -> bool:
-        """True when the architecture takes class labels (the run trains on (image, label) pairs)."""
+        """True when the generator takes class labels (the run trains on the data set's (image, label) pairs).
+        A self-conditioned preset (``clusters`` > 0) is not: it trains on (image, cluster) pairs it makes
+        itself and its generator draws from noise alone."""
+        return self.label_architecture and not self.clusters
+
+    @property
+    def label_architecture(self) -> bool:
+        """True when the architecture's models take labels (class labels, or clusters with ``clusters``)."""
         from gan_lab.models import CONDITIONAL
         return self.architecture in CONDITIONAL
 
@@ -118,9 +132,21 @@ class Preset:
         if self.info_codes and not 2 <= self.info_codes < self.noise_dim:
             raise bad("info_codes", f"0 (off) or from 2 to noise_dim - 1 = {self.noise_dim - 1} (the code is read "
                       "from the first info_codes noise values)")
-        if self.info_codes and self.conditional:
+        if self.info_codes and self.label_architecture:
             raise bad("info_codes", f"0 with the conditional architecture {self.architecture!r} (it has labels; "
                       "InfoGAN codes are for unconditional GANs)")
+        if self.clusters and not self.label_architecture:
+            from gan_lab.models import CONDITIONAL
+            raise bad("clusters", f"0 with architecture {self.architecture!r}: the clusters are the labels of a "
+                      f"conditional architecture ({', '.join(sorted(CONDITIONAL))}; e.g. --architecture "
+                      "small_conditional)")
+        if not (self.clusters == 0 or 2 <= self.clusters <= MAX_CLUSTERS):
+            raise bad("clusters", f"0 (off) or from 2 to {MAX_CLUSTERS:,}")
+        if self.class_clusters and not self.conditional:
+            raise bad("class_clusters", "0 unless the preset is conditional (a conditional architecture, clusters 0): "
+                      "it splits the data set's classes")
+        if not (self.class_clusters == 0 or 2 <= self.class_clusters <= MAX_CLUSTERS // 10):
+            raise bad("class_clusters", f"0 (off) or from 2 to {MAX_CLUSTERS // 10} clusters per class")
         if not self.info_weight > 0:
             raise bad("info_weight", "a number > 0")
         if self.precision not in PRECISIONS:
@@ -178,6 +204,7 @@ class Preset:
 
 FIELD_TYPES: dict[str, type] = {f.name: type(f.default) for f in fields(Preset)}
 # Upper limits that keep a typo (--noise-dim 1000000000) from asking for more memory than any machine has.
+MAX_CLUSTERS = 1000
 LIMITS = {"noise_dim": 4096, "width": 2048, "batch_size": 65536, "d_steps": 100, "sample_every": 10 ** 9,
           "keep_checkpoints": 1000}
 # Architecture names of earlier versions: fast -> small, cgan -> small_conditional (preset.json of old runs).
@@ -249,22 +276,25 @@ register(Preset(
     g_lr=1e-4, d_lr=1e-5, output="sigmoid", sample_every=5, sample_unit="epoch",
     reference="Fashion-MNIST upsampling DCGAN seed"))
 register(Preset(
-    name="fast", description="CPU-fast class-conditional DCGAN with EMA sampling: varied, readable digits in 3 min",
+    name="cgan", description="Conditional GAN: label-conditioned small DCGAN with EMA sampling, draw any digit on demand",
     architecture="small_conditional", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
     ema_decay=0.999, precision="auto", sample_every=500, sample_unit="step",
-    reference="gan_lab (benchmarks/README.md)"))
+    reference="Mirza & Osindero 2014; gan_lab's fast recipe until 2026-11-28"))
+register(PRESETS["cgan"].replace(
+    name="fast", description="CPU-fast class-conditional DCGAN: each class split into 10 k-means clusters, EMA "
+    "sampling", class_clusters=10, reference="gan_lab (benchmarks/README.md); clusters: Liu et al. 2020"))
+register(PRESETS["cgan"].replace(
+    name="fast_unconditional", description="CPU-fast without labels: the fast recipe self-conditioned on 100 "
+    "k-means clusters of the images (no labels used), EMA sampling", clusters=100,
+    reference="gan_lab (benchmarks/README.md); self-conditioned GAN: Liu et al. 2020"))
 register(Preset(
-    name="fast_unconditional", description="CPU-fast without labels: small DCGAN, EMA sampling, a 10-way InfoGAN code",
-    architecture="small", loss="bce", noise_dim=64, batch_size=64, epochs=100, g_lr=1e-3, d_lr=1e-3,
-    ema_decay=0.995, info_codes=10, precision="auto", sample_every=500, sample_unit="step",
-    reference="gan_lab (benchmarks/README.md); InfoGAN: Chen et al. 2016"))
-register(PRESETS["fast_unconditional"].replace(
-    name="fast_unconditional_plain", description="fast_unconditional without the InfoGAN code (its recipe until "
-    "2026-11-27, the benchmark baseline)", info_codes=0, reference="gan_lab (benchmarks/README.md)"))
-# The conditional GAN variant is the fast recipe (which is class-conditional): one set of settings, two names.
-register(PRESETS["fast"].replace(
-    name="cgan", description="Conditional GAN: label-conditioned fast DCGAN, draw any digit on demand",
-    reference="Mirza & Osindero 2014"))
+    name="fast_unconditional_plain", description="Small unconditional DCGAN with EMA sampling (fast_unconditional "
+    "until 2026-11-27, the benchmark baseline)", architecture="small", loss="bce", noise_dim=64, batch_size=64,
+    epochs=100, g_lr=1e-3, d_lr=1e-3, ema_decay=0.995, precision="auto", sample_every=500, sample_unit="step",
+    reference="gan_lab (benchmarks/README.md)"))
+register(PRESETS["fast_unconditional_plain"].replace(
+    name="fast_infogan", description="fast_unconditional_plain with a 10-way InfoGAN code: categories without labels",
+    info_codes=10, reference="InfoGAN: Chen et al. 2016"))
 register(Preset(
     name="wgan_gp", description="WGAN-GP on Fashion-MNIST: critic loss + gradient penalty λ=10, 5 critic steps",
     dataset="fashion_mnist", architecture="small", loss="wgan", gp_weight=10.0, d_steps=5, noise_dim=128,

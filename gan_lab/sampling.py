@@ -36,6 +36,32 @@ def uniform_noise(n: int, noise_dim: int, seed=None) -> np.ndarray:
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(int(n), int(noise_dim))).astype(np.float32)
 
 
+def code_noise(codes, num_codes: int, noise_dim: int, seed=None) -> np.ndarray:
+    """Noise that selects InfoGAN code ``codes[i]`` in row i (:func:`gan_lab.models.code_of_noise`): uniform
+    noise whose first ``num_codes`` values are -1 except a 1 at the code."""
+    codes = np.asarray(codes, dtype=np.int64).reshape(-1)
+    if codes.size and not 0 <= codes.min() <= codes.max() < num_codes:
+        raise ValueError(f"codes must be in 0..{num_codes - 1}, got {codes.min()}..{codes.max()}")
+    z = uniform_noise(len(codes), noise_dim, seed)
+    z[:, :num_codes] = -1.0
+    z[np.arange(len(codes)), codes] = 1.0
+    return z
+
+
+def cluster_noise(clusters, frequencies, noise_dim: int, seed=None) -> np.ndarray:
+    """Noise that selects cluster ``clusters[i]`` in row i for a self-conditioned generator
+    (:func:`gan_lab.models.cluster_of_noise`): uniform noise whose first value sits in the middle of that
+    cluster's share of [-1, 1]."""
+    clusters = np.asarray(clusters, dtype=np.int64).reshape(-1)
+    frequencies = np.asarray(frequencies, dtype=np.float64)
+    if clusters.size and not 0 <= clusters.min() <= clusters.max() < len(frequencies):
+        raise ValueError(f"clusters must be in 0..{len(frequencies) - 1}, got {clusters.min()}..{clusters.max()}")
+    middle = np.cumsum(frequencies) - frequencies / 2  # of each cluster's interval of u = (z0 + 1) / 2
+    z = uniform_noise(len(clusters), noise_dim, seed)
+    z[:, 0] = 2.0 * middle[clusters] - 1.0
+    return z
+
+
 def cycling_labels(n: int, num_classes: int = NUM_CLASSES) -> np.ndarray:
     """``0, 1, ..., num_classes - 1, 0, 1, ...``: balanced labels for ``n`` conditional samples."""
     return np.arange(int(n)) % num_classes

@@ -19,10 +19,12 @@ import tensorflow as tf
 
 from gan_lab import callbacks as cb
 from gan_lab import distribute
+from gan_lab.clusters import cluster_frequencies, cluster_labels
 from gan_lab.data import (check_not_empty, dataset_label, load_dataset, resolve_dataset, steps_per_epoch,
                           to_unit_range, training_batches)
 from gan_lab.files import atomic_save_model
 from gan_lab.gan import build_gan
+from gan_lab.models import NUM_CLASSES
 from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
 from gan_lab.presets import Preset, resolve_precision
 from gan_lab.runs import Run, RunError, RunResult
@@ -72,7 +74,7 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
     with distribute.folder_for_this_worker(run.folder, strategy, resume) as folder:
         local = Run(folder)  # the run folder itself, except on non-chief workers
         with strategy.scope():
-            gan = build_gan(preset)
+            gan = build_gan(preset, _cluster_shares(preset, labels))
             seconds = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="seconds")
         checkpoint = tf.train.Checkpoint(**_tracked(gan, seconds))
         if resume:
@@ -94,6 +96,8 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
         if log:
             log(f"training {preset.name} on {dataset_label(preset.dataset)} into {run.folder}: step {gan.step} -> {target} "
                 f"({per_epoch} steps/epoch" + (f", max_seconds {max_seconds:g}" if max_seconds is not None else "")
+                + (f", labels: {preset.clusters} k-means clusters of the images" if preset.clusters else "")
+                + (f", labels: {preset.class_clusters} k-means clusters per class" if preset.class_clusters else "")
                 + ")")
         with watch.stopper:
             watch.write_state("running")
@@ -202,7 +206,8 @@ def _check_budget(max_steps, max_seconds, epochs):
 
 
 def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
-    """``(images, labels)``: labels only for a conditional preset, which needs them."""
+    """``(images, labels)``: the data set's labels for a conditional preset (with ``class_clusters``: clusters
+    within each class), the images' k-means clusters for a self-conditioned one (``clusters``), else None."""
     if images is None:
         images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir, image_size=preset.image_size,
                                       channels=preset.channels, verbose=verbose)
@@ -217,7 +222,21 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
                          "image_size / channels (--image-size, --channels) to the data's")
     if preset.conditional and labels is None:
         raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
-    return check_not_empty(images), labels if preset.conditional else None
+    images = check_not_empty(images)
+    if preset.clusters:  # self-conditioned: the labels are k-means clusters of the images (the data's are unused)
+        return images, cluster_labels(images, preset.clusters, preset.seed)
+    if preset.class_clusters:  # the labels are clusters within each class
+        return images, cluster_labels(images, preset.class_clusters, preset.seed, classes=labels)
+    return images, labels if preset.conditional else None
+
+
+def _cluster_shares(preset: Preset, labels):
+    """The clusters' shares of the training images (one row per class with ``class_clusters``), or None."""
+    if preset.clusters:
+        return cluster_frequencies(labels, preset.clusters)
+    if preset.class_clusters:
+        return cluster_frequencies(labels, preset.class_clusters, classes=NUM_CLASSES)
+    return None
 
 
 def _tracked(gan, seconds) -> dict:

@@ -17,10 +17,11 @@ def _run(*args, timeout=600):
 
 
 def test_throughput_benchmark_prints_ratio_against_plain_loop_and_the_kernel_peak():
-    out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "fast_unconditional", "--steps", "4",
-               "--warmup", "2", "--repeats", "1")
+    out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "fast_unconditional", "fast_infogan",
+               "--steps", "4", "--warmup", "2", "--repeats", "1")
     assert "matmul peak" in out and "fp32" in out and "bf16" in out
-    for name in ("cs231n_dense", "fast_unconditional"):  # the second with InfoGAN's code head in the plain loop
+    # in the plain loop too: clusters picked from the noise, InfoGAN's code head
+    for name in ("cs231n_dense", "fast_unconditional", "fast_infogan"):
         row = [line for line in out.splitlines() if line.startswith(name)][0].split()
         plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
         assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
@@ -41,6 +42,7 @@ def test_time_to_quality_benchmark_writes_its_own_files_labels_the_task_and_give
     out = _run("benchmarks/time_to_quality.py", "--presets", "fast_unconditional", "fast", "fast_unconditional_plain",
                "--marks", "4", "8", "--n", "500", "--set", "batch_size=32", "--out", str(tmp_path))
     assert "real-data floor" in out
+    assert "setup before the first step (not in train_s)" in out and "100 k-means clusters, models)" in out
     stem = tmp_path / "ttq-mnist-fast_unconditional_fast_fast_unconditional_plain-4_8-batch_size=32"
     rows = list(csv.DictReader(open(f"{stem}.csv")))
     assert [r["task"] for r in rows] == ["unconditional"] * 2 + ["conditional"] * 2 + ["unconditional"] * 2

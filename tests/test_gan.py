@@ -1,11 +1,15 @@
 """The GAN: one update (noise, label tricks, d_steps), the Keras model with fit(), EMA, and the plain loop."""
+import functools
+
 import keras
 import numpy as np
 import pytest
 
 from gan_lab import models
 from gan_lab.data import make_dataset
-from gan_lab.gan import GAN, build_gan, make_train_step, run_a_gan
+from gan_lab.gan import GAN, StepSeeds, build_gan, gan_update, make_train_step, run_a_gan
+from gan_lab.losses import get_loss
+from gan_lab.models import cluster_of_noise
 from gan_lab.presets import get_preset
 
 
@@ -123,7 +127,7 @@ def test_run_a_gan_uses_a_learners_train_step_and_noise():
 def test_info_gan_update_trains_the_code_head_and_the_generator_reads_its_code(mnist_small):
     """With info_codes the generator's code comes from its noise, the code head (a Dense layer on D's features)
     learns to predict it, and the update reports the code cross-entropy."""
-    preset = get_preset("fast_unconditional", noise_dim=16, width=8, info_codes=4, batch_size=32,
+    preset = get_preset("fast_infogan", noise_dim=16, width=8, info_codes=4, batch_size=32,
                         precision="float32", ema_decay=0.0)
     gan = build_gan(preset)
     head = gan.code_head.get_layer("code_logits")
@@ -139,3 +143,32 @@ def test_info_gan_update_trains_the_code_head_and_the_generator_reads_its_code(m
     z[0, 0], z[1, 3] = 1.0, 1.0
     images = gan.generator(z, training=False).numpy()
     assert not np.allclose(images[0], images[1])
+
+
+# --- self-conditioning on clusters ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("freq", [[0.25, 0.75], [[0.25, 0.75], [0.5, 0.5]]])
+def test_self_conditioned_update_shows_the_discriminator_the_cluster_each_fake_was_drawn_from(freq):
+    """D's score is its label's embedding (the label's own number; the image is ignored), so its mean score on
+    the fakes is the mean label it was told: it must be the mean of the labels the update's noise (and, for
+    clusters within classes, its random classes) select. Two clusters, or two clusters in each of two classes."""
+    noise_dim, labels = 8, np.size(freq)
+    inner = models.small_conditional_generator(noise_dim=noise_dim, width=8, num_classes=labels)
+    g = models.with_cluster_prior(inner, freq)
+    x, y = keras.Input((28, 28, 1)), keras.Input((1,), dtype="int32")
+    table = keras.layers.Embedding(labels, 1, embeddings_initializer=keras.initializers.Constant(
+        np.arange(labels, dtype="float32")[:, None]))
+    ignored = keras.layers.Lambda(lambda t: 0.0 * keras.ops.mean(t, axis=(1, 2)))(x)
+    d = keras.Model([x, y], keras.layers.Add()([keras.layers.Flatten()(table(y)), ignored]))
+    d_opt, g_opt = keras.optimizers.Adam(1e-3), keras.optimizers.Adam(1e-3)
+    d_opt.build(d.trainable_variables)
+    g_opt.build(g.trainable_variables)
+    seeds = StepSeeds(0, g_opt.iterations, 1)
+    classes = seeds.labels(64, 0, 2) if np.ndim(freq) == 2 else None
+    picked = keras.ops.convert_to_numpy(cluster_of_noise(seeds.noise(64, 0, noise_dim), freq, classes))
+    out = gan_update(g, d, d_opt, g_opt, *get_loss("bce"), np.zeros((64, 28, 28, 1), "float32"), seeds, noise_dim,
+                     labels=np.zeros((64, 1), "int32"), num_classes=2,
+                     label_of_noise=functools.partial(cluster_of_noise, frequencies=freq))
+    assert len(np.unique(picked)) == labels  # every label drawn: the test can tell them apart
+    assert float(out["real_score"]) == 0.0
+    assert float(out["fake_score"]) == pytest.approx(picked.mean(), abs=1e-5)

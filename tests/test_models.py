@@ -116,3 +116,66 @@ def test_code_head_shares_the_discriminator_layers_whatever_its_last_layer():
         assert {id(w) for w in d.weights} < {id(w) for w in head.weights}
         x = np.zeros((2, *d.inputs[0].shape[1:]), "float32")
         np.testing.assert_allclose(head(x)[0].numpy(), d(x).numpy(), rtol=1e-6)
+
+
+# --- self-conditioning: a cluster picked from the noise -------------------------------------------------------
+
+def test_cluster_from_noise_inverts_the_cumulative_frequencies_of_the_first_noise_value():
+    freq = [0.5, 0.25, 0.25]
+    z = np.zeros((5, 4), "float32")
+    z[:, 0] = [-1.0, -0.01, 0.0, 0.49, 0.51]  # u = 0, 0.495, 0.5, 0.745, 0.755
+    out = models.ClusterFromNoise(freq)(z)
+    assert keras.backend.standardize_dtype(out.dtype) == "int32" and tuple(out.shape) == (5, 1)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(out)[:, 0], [0, 0, 1, 1, 2])
+    many = np.random.default_rng(0).uniform(-1, 1, size=(100_000, 2)).astype("float32")
+    counts = np.bincount(keras.ops.convert_to_numpy(models.cluster_of_noise(many, freq))[:, 0], minlength=3)
+    np.testing.assert_allclose(counts / len(many), freq, atol=0.01)
+
+
+def test_cluster_prior_generator_is_the_conditional_generator_on_the_noise_cluster_and_saves(tmp_path):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy("mixed_bfloat16")  # the cluster layer still reads float32 noise
+    try:
+        conditional = models.small_conditional_generator(noise_dim=8, width=8, num_classes=3)
+        g = models.with_cluster_prior(conditional, [0.2, 0.3, 0.5])
+    finally:
+        keras.config.set_dtype_policy(previous)
+    assert len(g.inputs) == 1 and g.get_layer("cluster").compute_dtype == "float32"
+    z = np.random.default_rng(1).uniform(-1, 1, size=(6, 8)).astype("float32")
+    z[0, 0] = -0.6001  # u = 0.19995: cluster 0 in float32 (bf16 would round it onto the boundary 0.2)
+    labels = keras.ops.convert_to_numpy(models.cluster_of_noise(z, [0.2, 0.3, 0.5]))
+    assert labels[0, 0] == 0
+    np.testing.assert_allclose(g(z).numpy(), conditional([z, labels]).numpy(), rtol=1e-6)
+    g.save(tmp_path / "g.keras")
+    loaded = keras.models.load_model(tmp_path / "g.keras")
+    np.testing.assert_array_equal(loaded(z).numpy(), g(z).numpy())
+    assert loaded.get_layer("cluster").frequencies == [0.2, 0.3, 0.5]
+
+
+def test_preset_pair_sizes_the_label_embeddings_to_the_clusters():
+    from gan_lab.presets import get_preset
+    g, d = models.preset_pair(get_preset("cgan", clusters=7, width=8))
+    assert len(g.inputs) == 1 and g.get_layer("cluster").frequencies == pytest.approx([1 / 7] * 7)
+
+    def layers_of(model):
+        for layer in model.layers:
+            yield from layers_of(layer) if isinstance(layer, keras.Model) else [layer]
+
+    embeddings = [layer for model in (g, d) for layer in layers_of(model) if isinstance(layer, keras.layers.Embedding)]
+    assert len(embeddings) == 2 and all(layer.input_dim == 7 for layer in embeddings)
+
+
+def test_clusters_within_classes_are_picked_from_the_noise_for_the_asked_class(tmp_path):
+    table = [[0.5, 0.5, 0.0], [0.2, 0.3, 0.5]]  # class 0: clusters 0, 1 (2 never); class 1: labels 3, 4, 5
+    z = np.zeros((4, 8), "float32")
+    z[:, 0] = [-0.2, 0.2, -0.2, 0.2]  # u = 0.4, 0.6, 0.4, 0.6
+    classes = np.array([[0], [0], [1], [1]], "int32")
+    got = keras.ops.convert_to_numpy(models.cluster_of_noise(z, table, classes))[:, 0]
+    np.testing.assert_array_equal(got, [0, 1, 4, 5])
+    inner = models.small_conditional_generator(noise_dim=8, width=8, num_classes=6)
+    g = models.with_cluster_prior(inner, table)
+    assert len(g.inputs) == 2  # still asked for a class
+    np.testing.assert_allclose(g([z, classes]).numpy(), inner([z, got[:, None]]).numpy(), rtol=1e-6)
+    g.save(tmp_path / "g.keras")
+    np.testing.assert_array_equal(keras.models.load_model(tmp_path / "g.keras")([z, classes]).numpy(),
+                                  g([z, classes]).numpy())

@@ -98,3 +98,24 @@ def test_parse_overrides_converts_by_field_type_and_names_bad_items():
 def test_info_codes_are_refused_with_a_conditional_architecture():
     with pytest.raises(ValueError, match="info_codes = 10 is invalid: expected 0 with the conditional architecture"):
         get_preset("fast", info_codes=10).validate()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(architecture="small", clusters=30), "clusters = 30 is invalid: expected 0 with architecture 'small': "
+                                              "the clusters are the labels of a conditional architecture"),
+    (dict(clusters=1), r"clusters = 1 is invalid: expected 0 \(off\) or from 2 to 1,000"),
+    (dict(clusters=1001), "clusters = 1001 is invalid"),
+    (dict(clusters=10, info_codes=5), "info_codes = 5 is invalid: expected 0 with the conditional architecture"),
+    (dict(clusters=10, class_clusters=3), "class_clusters = 3 is invalid: expected 0 unless the preset is conditional"),
+    (dict(architecture="small", class_clusters=3), "class_clusters = 3 is invalid"),
+    (dict(class_clusters=101), r"class_clusters = 101 is invalid: expected 0 \(off\) or from 2 to 100"),
+])
+def test_clusters_need_a_conditional_architecture_and_a_sensible_count(overrides, message):
+    with pytest.raises(ValueError, match=message):
+        get_preset("cgan", **overrides).validate()
+
+
+def test_a_self_conditioned_preset_is_not_conditional_but_its_architecture_takes_labels():
+    preset = get_preset("cgan", clusters=50).validate()
+    assert not preset.conditional and preset.label_architecture
+    assert get_preset("fast").conditional and not get_preset("fast_unconditional_plain").label_architecture

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gan_lab import models
-from gan_lab.sampling import as_image_batch, cycling_labels, generate, is_conditional, noise_dim_of, sample
+from gan_lab.sampling import (as_image_batch, cluster_noise, code_noise, cycling_labels, generate, is_conditional,
+                              noise_dim_of, sample)
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +56,20 @@ def test_a_plain_callable_and_odd_shapes():
     assert as_image_batch(np.zeros((2, 32, 32, 3))).shape == (2, 32, 32, 3)  # colour stays colour
     with pytest.raises(ValueError, match="square"):
         as_image_batch(np.zeros((2, 700)))
+
+
+def test_code_and_cluster_noise_select_what_they_are_asked_for():
+    codes = np.array([0, 3, 9, 4, 4])
+    z = code_noise(codes, 10, 16, seed=0)
+    assert z.shape == (5, 16) and z.dtype == np.float32
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(models.code_of_noise(z, 10)), codes)
+    frequencies = [0.05, 0.6, 0.001, 0.349]  # a tiny cluster too: the middle of its interval still selects it
+    clusters = np.array([2, 0, 3, 1, 2])
+    z = cluster_noise(clusters, frequencies, 8, seed=1)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(models.cluster_of_noise(z, frequencies))[:, 0],
+                                  clusters)
+    assert np.abs(z).max() <= 1.0
+    with pytest.raises(ValueError, match="clusters must be in 0..3, got 0..4"):
+        cluster_noise([0, 4], frequencies, 8)
+    with pytest.raises(ValueError, match="codes must be in 0..9"):
+        code_noise([10], 10, 16)

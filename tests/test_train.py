@@ -131,6 +131,41 @@ def test_bf16_mixed_precision_trains_with_float32_weights(tmp_path, mnist_small)
     assert images.dtype == np.float32 and images.shape == (10, 28, 28) and 0 <= images.min() <= images.max() <= 1
 
 
+def test_a_self_conditioned_run_trains_on_clusters_and_saves_a_generator_of_noise_alone(tmp_path, mnist_small):
+    """clusters=5: the data's labels are not needed (plain images are enough), the generator picks its cluster
+    from the noise with the clusters' frequencies, and the saved generator takes noise only."""
+    preset = get_preset("cgan", clusters=5, width=8, noise_dim=16, batch_size=32, precision="float32",
+                        sample_every=10 ** 6, sample_unit="step")
+    result = train(preset, tmp_path / "run", max_steps=3, images=mnist_small[0][:300], verbose=0, log=None)
+    frequencies = result.gan.cluster_frequencies
+    assert len(frequencies) == 5 and sum(frequencies) == pytest.approx(1.0) and min(frequencies) > 0
+    saved = keras.models.load_model(tmp_path / "run" / "generator.keras")
+    assert len(saved.inputs) == 1 and saved.get_layer("cluster").frequencies == frequencies
+    assert sample(tmp_path / "run", n=4).shape == (4, 28, 28)
+    with pytest.raises(ValueError, match="--label needs a conditional run"):
+        sample(tmp_path / "run", n=4, label=1)
+
+
+def test_clusters_within_classes_keep_a_run_conditional(tmp_path, mnist_small):
+    preset = get_preset("fast", class_clusters=3, width=8, noise_dim=16, batch_size=32, precision="float32",
+                        sample_every=10 ** 6, sample_unit="step")
+    result = train(preset, tmp_path / "run", max_steps=3, images=mnist_small, verbose=0, log=None)
+    assert np.shape(result.gan.cluster_frequencies) == (10, 3)
+    saved = keras.models.load_model(tmp_path / "run" / "generator.keras")
+    assert len(saved.inputs) == 2
+    assert sample(tmp_path / "run", n=4, label=7).shape == (4, 28, 28)
+
+
+def test_history_records_infogans_code_loss(tmp_path, mnist_small):
+    """Regression: history.csv had fixed columns without info_loss, so InfoGAN's code cross-entropy was shown
+    in the logs but not kept."""
+    preset = get_preset("fast_infogan", width=8, noise_dim=16, batch_size=32, sample_every=10 ** 6,
+                        sample_unit="step")
+    train(preset, tmp_path / "run", max_steps=3, images=mnist_small[0][:200], verbose=0, log=None)
+    rows = read_history(tmp_path / "run" / "history.csv")
+    assert len(rows) == 3 and all(np.isfinite(float(r["info_loss"])) and float(r["info_loss"]) > 0 for r in rows)
+
+
 # --- exact resume ---------------------------------------------------------------------------------------------
 
 
@@ -143,7 +178,9 @@ def _weights(model):
     ("tf_tutorial_dcgan", dict(noise_dim=8)),                             # dropout in the discriminator
     ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # DiffAugment's per-image draws
                     diff_augment="color,translation,cutout")),
-    ("fast_unconditional", dict(noise_dim=12, width=8, info_codes=4)),   # InfoGAN's code head in the checkpoint
+    ("fast_infogan", dict(noise_dim=12, width=8, info_codes=4)),         # InfoGAN's code head in the checkpoint
+    ("cgan", dict(noise_dim=12, width=8, clusters=6)),                   # k-means clusters recomputed on resume
+    ("fast", dict(noise_dim=12, width=8, class_clusters=2)),             # clusters within classes
 ])
 def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small, name, overrides):
     """Regression: flip_prob drew from a stateful global RNG and dropout's RNG state was not checkpointed, so a
@@ -151,6 +188,8 @@ def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small,
     preset = get_preset(name, batch_size=16, sample_every=10 ** 6, sample_unit="step", checkpoint_every=0,
                         **overrides)
     images = mnist_small[0][:200]  # 12 steps per epoch: the stop and the end fall in different epochs
+    if preset.conditional:
+        images = (images, mnist_small[1][:200])
     whole = train(preset, tmp_path / "whole", max_steps=16, images=images, verbose=0, log=None)
     train(preset, tmp_path / "parts", max_steps=7, images=images, verbose=0, log=None)
     keras.utils.set_random_seed(12345)  # a resumed process has its own global RNG state: it must not matter
@@ -206,7 +245,7 @@ def test_nothing_to_train_is_said_and_changes_nothing(tmp_path, mnist_small):
 
 
 def test_an_empty_training_set_is_a_clear_error_and_one_image_trains(tmp_path):
-    preset = get_preset("fast_unconditional", batch_size=32, width=8, sample_every=10 ** 6, sample_unit="step")
+    preset = get_preset("fast_unconditional_plain", batch_size=32, width=8, sample_every=10 ** 6, sample_unit="step")
     with pytest.raises(DatasetError, match="training set is empty"):
         train(preset, tmp_path / "empty", max_steps=2, images=np.zeros((0, 28, 28), np.uint8), verbose=0, log=None)
     assert not (tmp_path / "empty" / "preset.json").exists()
