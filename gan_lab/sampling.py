@@ -51,7 +51,8 @@ def code_noise(codes, num_codes: int, noise_dim: int, seed=None) -> np.ndarray:
 def cluster_noise(clusters, frequencies, noise_dim: int, seed=None) -> np.ndarray:
     """Noise that selects cluster ``clusters[i]`` in row i for a self-conditioned generator
     (:func:`gan_lab.models.cluster_of_noise`): uniform noise whose first value sits in the middle of that
-    cluster's share of [-1, 1]."""
+    cluster's share of [-1, 1]. ``frequencies`` is one list of shares (``clusters``); for clusters within
+    classes (``class_clusters``) pass the row of the class you will ask for and the cluster's index in it."""
     clusters = np.asarray(clusters, dtype=np.int64).reshape(-1)
     frequencies = np.asarray(frequencies, dtype=np.float64)
     if clusters.size and not 0 <= clusters.min() <= clusters.max() < len(frequencies):
