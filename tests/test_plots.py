@@ -32,3 +32,24 @@ def test_show_grid_files_titles_each_grid_with_its_step(tmp_path):
         matplotlib.pyplot.close(one_row)
     with pytest.raises(ValueError, match="no grid files"):
         show_grid_files([])
+
+
+def test_side_by_side_script_puts_titled_pictures_in_one_png(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from PIL import Image
+    a = save_grid(np.zeros((4, 8, 8)), tmp_path / "a.png")                  # black, 2×2 grid
+    b = save_grid(np.ones((9, 8, 8, 3)) * [1.0, 0.0, 0.0], tmp_path / "b.png")  # red, 3×3 grid
+    script = Path(__file__).resolve().parents[1] / "scripts" / "side_by_side.py"
+    out = tmp_path / "both.png"
+    done = subprocess.run([sys.executable, str(script), str(out), str(a), "black", str(b), "red"],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    both, ia, ib = Image.open(out), Image.open(a), Image.open(b)
+    assert both.width > ia.width + ib.width and both.height > max(ia.height, ib.height)
+    colours = {c for _, c in both.getcolors(2 ** 16)}
+    assert (255, 0, 0) in colours and (0, 0, 0) in colours and (255, 255, 255) in colours
+    bad = subprocess.run([sys.executable, str(script), str(out), str(a)], capture_output=True, text=True)
+    assert bad.returncode == 2 and "side_by_side.py OUT.png" in bad.stderr
