@@ -106,17 +106,26 @@ def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
     assert "EMA better in" in out
 
 
-def test_unconditional_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
+def test_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
     results = tmp_path / "levers.txt"
     for name, preset_set, knobs in (("xs", '{"architecture": "xs", "batch_size": 16}', '{"d3": 1, "mbstd": 1, "r1": 0.2}'),
                                     ("info", '{"architecture": "info", "batch_size": 16}', '{"info": 10, "r1": 0.1}')):
-        _run("benchmarks/unconditional_levers.py", "--name", name, "--preset", "fast_unconditional_plain", "--set",
+        _run("benchmarks/levers.py", "--name", name, "--preset", "fast_unconditional_plain", "--set",
              preset_set, "--knobs", knobs, "--steps", "2", "4", "--n", "200", "--raw", "--results", str(results))
     blocks = results.read_text().split("## ")[1:]
     assert [b.split()[0] for b in blocks] == ["xs", "info"]
     for block in blocks:
         steps = [int(line.split()[1]) for line in block.splitlines() if line.strip().startswith("step")]
         assert steps == [2, 4] and "RAW generator" in block
+
+
+def test_levers_scores_a_colour_folder_with_the_random_feature_metrics(tmp_path):
+    from conftest import DATA_DIR
+    results = tmp_path / "colour_levers.txt"
+    _run("benchmarks/levers.py", "--name", "w4", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+         "--set", '{"width": 4, "batch_size": 16}', "--steps", "2", "--n", "100", "--results", str(results))
+    step = [line for line in results.read_text().splitlines() if line.strip().startswith("step")]
+    assert len(step) == 1 and "kid_random" in step[0] and "coverage" in step[0] and "fcd" not in step[0]
 
 
 def test_epoch_boundary_benchmark_times_the_steps_across_epochs_with_and_without_autotune():

@@ -1,4 +1,4 @@
-"""The levers tried on the unconditional recipe (issue 17): train one variant to step marks, score EMA and raw G.
+"""Levers tried on a recipe (issues 17 and 15): train one variant to step (or second) marks, score EMA and raw G.
 
 Variants are `--preset` plus preset overrides (`--set '{"info_codes": 10}'`) plus `--knobs` for the levers
 that are not preset fields (prototypes kept here, not in gan_lab, because they did not help enough):
@@ -12,12 +12,13 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
                with codes 0-9 in turn): a label-embedding generator
                fed a uniform code, a Q head on D (optionally with a hidden layer); superseded by the
                `info_codes` preset field
-Scores `--n` samples at each step mark (`gan_lab.evaluation`, MNIST/Fashion classifier metrics) and appends
+Scores `--n` samples at each step mark (`gan_lab.evaluation`: the classifier metrics on MNIST/Fashion, the
+random-feature ones, kid_random first, on colour folders such as `--dataset folder:../shared/data/emoji-64`) and appends
 one block per run to `--results`. Step marks, not seconds, so two runs can share the machine (the committed
 results ran two at a time, each pinned to one core with `taskset -c 0` / `-c 1`; `t` is that run's
 training time on its core).
 
-    GAN_LAB_DATA_DIR=../shared/data taskset -c 0 python benchmarks/unconditional_levers.py --name info10 \
+    GAN_LAB_DATA_DIR=../shared/data taskset -c 0 python benchmarks/levers.py --name info10 \
         --set '{"info_codes": 10}' --raw --steps 1100 3400
 
 Any preset works, conditional ones too (scored with balanced labels): the conditional rows of issue 17 are in
@@ -238,7 +239,7 @@ t0 = time.time()
 with tempfile.TemporaryDirectory() as tmp:
     res = train(preset, Path(tmp) / "run", verbose=0, callbacks=cbs, log=lambda *a: None)
 wall = time.time() - t0
-keys = ("fcd", "score", "modes", "precision", "recall", "density", "coverage")
+keys = [k for k in evaluation.metric_keys(preset.dataset, preset.image_shape) if k in q.rows[0]]
 lines = [f"## {args.name} preset={args.preset} ds={args.dataset} set={S} knobs={K} wall={wall:.0f}s"]
 for r in q.rows:
     lines.append(f"  step {r['step']:6d} t {r['seconds']:7.1f} " + " ".join(f"{k} {r[k]:.3g}" for k in keys))
