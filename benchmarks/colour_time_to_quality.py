@@ -12,9 +12,10 @@ one run on one machine state. Prints a table and the ratios, and writes under `-
     colour_ttq-<data>-summary-<variants>.png    quality vs training seconds
 
 A variant is a preset name, `+da` for DiffAugment (the paper's color,translation,cutout), e.g. `fast64+da`.
+The first variant is the baseline of the ratios (issue 15's: the untuned half-width DCGAN-64).
 
     GAN_LAB_DATA_DIR=../shared/data python benchmarks/colour_time_to_quality.py \
-        --variants dcgan64 keras_faces fast64 fast64+da fast32 fast32+da --marks 150 300 600
+        --variants dcgan64_half keras_faces fast64 fast64+da --marks 60 120 300 600
 """
 from __future__ import annotations
 
@@ -62,9 +63,9 @@ def slug(text: str) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--variants", nargs="+", default=["dcgan64", "fast64", "fast64+da", "fast32", "fast32+da"])
+    ap.add_argument("--variants", nargs="+", default=["dcgan64_half", "keras_faces", "fast64", "fast64+da"])
     ap.add_argument("--data-dir", default=None, help="the folder of pictures (default $GAN_LAB_DATA_DIR/emoji-64)")
-    ap.add_argument("--marks", nargs="+", type=float, default=[150, 300, 600])
+    ap.add_argument("--marks", nargs="+", type=float, default=[60, 120, 300, 600])
     ap.add_argument("--n", type=int, default=690, help="samples scored at each mark (default 690: emoji-64's floor pool)")
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="overrides for every variant")

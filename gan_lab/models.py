@@ -388,6 +388,24 @@ def _square_shape(image_shape, who: str) -> tuple[int, int, int]:
     return h, w, c
 
 
+def _dcgan_generator_body(x, image_shape, width: int, output: str):
+    """The DCGAN generator's layers after its input ``x`` (see :func:`dcgan_generator`)."""
+    size, _, channels = image_shape
+    start, doublings = dcgan_layout(size)
+    init = _dcgan_init()
+    gamma = keras.initializers.RandomNormal(1.0, 0.02)
+    top = width * 2 ** (doublings - 1)
+    x = layers.Dense(start * start * top, use_bias=False, kernel_initializer=init)(x)
+    x = layers.Reshape((start, start, top))(x)
+    x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
+    for i in range(doublings - 1):
+        x = layers.Conv2DTranspose(top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False,
+                                   kernel_initializer=init)(x)
+        x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
+    img = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=init)(x)
+    return layers.Activation(output, name="image", dtype="float32")(img)
+
+
 def dcgan_generator(noise_dim: int = 100, image_shape=(64, 64, 3), width: int = 64, output: str = "tanh",
                     name: str = "dcgan_generator") -> keras.Model:
     """The DCGAN generator (Radford et al. 2016) for square images of any size and channel count.
@@ -397,22 +415,33 @@ def dcgan_generator(noise_dim: int = 100, image_shape=(64, 64, 3), width: int = 
     4×4 stride 2 → tanh (``output="sigmoid"`` for [0, 1] data), with ``(start, d) = dcgan_layout(S)``. At
     64×64×3 and ``width`` 64 this is the PyTorch DCGAN tutorial's generator (ngf = 64: 512, 256, 128, 64
     channels). Weights from N(0, 0.02), BatchNorm scales from N(1, 0.02)."""
-    size, _, channels = _square_shape(image_shape, "dcgan_generator")
-    start, doublings = dcgan_layout(size)
+    shape = _square_shape(image_shape, "dcgan_generator")
+    z = keras.Input((noise_dim,), name="noise")
+    return keras.Model(z, _dcgan_generator_body(z, shape, width, output), name=name)
+
+
+def dcgan_conditional_generator(noise_dim: int = 100, image_shape=(64, 64, 3), width: int = 64,
+                                output: str = "tanh", num_classes: int = NUM_CLASSES,
+                                name: str = "dcgan_conditional_generator") -> keras.Model:
+    """Inputs ``[noise (N, noise_dim), label (N, 1) int]``: the label's learned 32-d embedding is concatenated
+    to the noise (Mirza & Osindero 2014), then the :func:`dcgan_generator` layers."""
+    shape = _square_shape(image_shape, "dcgan_conditional_generator")
+    z = keras.Input((noise_dim,), name="noise")
+    y = keras.Input((1,), dtype="int32", name="label")
+    e = layers.Flatten()(layers.Embedding(num_classes, 32)(y))
+    return keras.Model([z, y], _dcgan_generator_body(layers.Concatenate()([z, e]), shape, width, output), name=name)
+
+
+def _dcgan_discriminator_features(x, doublings: int, width: int):
+    """[Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] × ``doublings`` → Flatten."""
     init = _dcgan_init()
     gamma = keras.initializers.RandomNormal(1.0, 0.02)
-    z = keras.Input((noise_dim,), name="noise")
-    top = width * 2 ** (doublings - 1)
-    x = layers.Dense(start * start * top, use_bias=False, kernel_initializer=init)(z)
-    x = layers.Reshape((start, start, top))(x)
-    x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
-    for i in range(doublings - 1):
-        x = layers.Conv2DTranspose(top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False,
-                                   kernel_initializer=init)(x)
-        x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
-    img = layers.Conv2DTranspose(channels, 4, strides=2, padding="same", kernel_initializer=init)(x)
-    img = layers.Activation(output, name="image", dtype="float32")(img)
-    return keras.Model(z, img, name=name)
+    for i in range(doublings):
+        x = layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(x)
+        if i:
+            x = layers.BatchNormalization(gamma_initializer=gamma)(x)
+        x = _lrelu(0.2)(x)
+    return layers.Flatten()(x)
 
 
 def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, name: str = "dcgan_discriminator") -> keras.Model:
@@ -423,18 +452,24 @@ def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, name: str = "d
     Flatten → Dense 1). At 64×64×3 and ``width`` 64 it is the PyTorch DCGAN tutorial's discriminator
     (ndf = 64), without its sigmoid: the losses take logits."""
     size, _, channels = _square_shape(image_shape, "dcgan_discriminator")
-    _, doublings = dcgan_layout(size)
-    init = _dcgan_init()
-    gamma = keras.initializers.RandomNormal(1.0, 0.02)
     x_in = keras.Input((size, size, channels), name="image")
-    x = x_in
-    for i in range(doublings):
-        x = layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(x)
-        if i:
-            x = layers.BatchNormalization(gamma_initializer=gamma)(x)
-        x = _lrelu(0.2)(x)
-    logit = layers.Dense(1, kernel_initializer=init, name="logit")(layers.Flatten()(x))
+    h = _dcgan_discriminator_features(x_in, dcgan_layout(size)[1], width)
+    logit = layers.Dense(1, kernel_initializer=_dcgan_init(), name="logit")(h)
     return keras.Model(x_in, logit, name=name)
+
+
+def dcgan_conditional_discriminator(image_shape=(64, 64, 3), width: int = 64, num_classes: int = NUM_CLASSES,
+                                    name: str = "dcgan_conditional_discriminator") -> keras.Model:
+    """Inputs ``[image (N, S, S, C), label (N, 1) int]`` → one logit: the :func:`dcgan_discriminator` features h
+    with a projection head, logit = ψ(h) + ⟨embed(y), h⟩ (Miyato & Koyama 2018). The projection costs one dot
+    product per image, where a label channel would widen the first 64×64 convolution."""
+    size, _, channels = _square_shape(image_shape, "dcgan_conditional_discriminator")
+    x_in = keras.Input((size, size, channels), name="image")
+    y = keras.Input((1,), dtype="int32", name="label")
+    h = _dcgan_discriminator_features(x_in, dcgan_layout(size)[1], width)
+    e = layers.Flatten()(layers.Embedding(num_classes, h.shape[-1])(y))
+    logit = layers.Dense(1, kernel_initializer=_dcgan_init(), name="logit")(h)
+    return keras.Model([x_in, y], layers.Add()([logit, layers.Dot(axes=1)([e, h])]), name=name)
 
 
 # --- keras.io "DCGAN to generate face images" (CelebA 64×64) ---------------------------------------------------
@@ -492,9 +527,10 @@ ARCHITECTURES = {
     "small_conditional": (small_conditional_generator, small_conditional_discriminator),
     "small_projection": (small_conditional_generator, small_projection_discriminator),
     "dcgan_any": (dcgan_generator, dcgan_discriminator),
+    "dcgan_conditional": (dcgan_conditional_generator, dcgan_conditional_discriminator),
     "keras_faces": (keras_faces_generator, keras_faces_discriminator),
 }
-CONDITIONAL = {"small_conditional", "small_projection"}
+CONDITIONAL = {"small_conditional", "small_projection", "dcgan_conditional"}
 
 
 def register_architecture(name: str, generator_fn, discriminator_fn, conditional: bool = False) -> None:

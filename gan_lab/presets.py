@@ -136,10 +136,10 @@ class Preset:
             raise bad("info_codes", f"0 with the conditional architecture {self.architecture!r} (it has labels; "
                       "InfoGAN codes are for unconditional GANs)")
         if self.clusters and not self.label_architecture:
-            from gan_lab.models import CONDITIONAL
+            from gan_lab.models import CONDITIONAL, takes_image_shape
+            twin = "dcgan_conditional" if takes_image_shape(self.architecture) else "small_conditional"
             raise bad("clusters", f"0 with architecture {self.architecture!r}: the clusters are the labels of a "
-                      f"conditional architecture ({', '.join(sorted(CONDITIONAL))}; e.g. --architecture "
-                      "small_conditional)")
+                      f"conditional architecture ({', '.join(sorted(CONDITIONAL))}; e.g. --architecture {twin})")
         if not (self.clusters == 0 or 2 <= self.clusters <= MAX_CLUSTERS):
             raise bad("clusters", f"0 (off) or from 2 to {MAX_CLUSTERS:,}")
         if self.class_clusters and not self.conditional:
@@ -320,16 +320,26 @@ register(Preset(
     batch_size=32, epochs=500, g_lr=1e-4, d_lr=1e-4, g_beta1=0.9, d_beta1=0.9, output="sigmoid",
     sample_every=100, sample_unit="step", reference="keras.io/examples/generative/dcgan_overriding_train_step"))
 register(Preset(
-    name="fast64", description="CPU starting point at 64×64 RGB: half-width DCGAN (32 channels), batch 64, EMA sampling",
+    name="dcgan64_half", description="The PyTorch tutorial's DCGAN-64 at half width (ngf = ndf = 32), batch 64, "
+    "Adam 2e-4 β1 0.5, EMA sampling: the untuned 64×64 baseline (fast64 until 2026-11-28)",
     dataset="folder", image_size=64, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=32,
     batch_size=64, epochs=2000, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999,
-    sample_every=250, sample_unit="step", reference="gan_lab (benchmarks/README.md, colour section)"))
+    sample_every=250, sample_unit="step", reference="Radford et al. 2016 at half width (benchmarks/README.md)"))
+register(PRESETS["dcgan64_half"].replace(
+    name="fast64", description="CPU recipe at 64×64 RGB: the DCGAN layer list at quarter width (16 channels, 0.27× "
+    "the half-width FLOPs), Adam 5e-4 β1 0.5, batch 64, EMA sampling", width=16, g_lr=5e-4, d_lr=5e-4,
+    reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers.txt)"))
 register(Preset(
     name="fast32", description="CPU starting point at 32×32 RGB: half-width DCGAN (32 channels), batch 64, EMA sampling",
     dataset="folder", image_size=32, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=32,
     batch_size=64, epochs=2000, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999,
     sample_every=250, sample_unit="step", reference="gan_lab (benchmarks/README.md, colour section)"))
-
+register(Preset(
+    name="cgan32", description="Class-conditional DCGAN at 32×32 RGB (CIFAR-10, or a folder with one sub-folder "
+    "per class): label embedding in G, projection D, half width, EMA sampling", dataset="cifar10", image_size=32,
+    channels=3, architecture="dcgan_conditional", loss="bce", noise_dim=100, width=32, batch_size=64, epochs=200,
+    g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999, sample_every=500, sample_unit="step",
+    reference="Mirza & Osindero 2014; projection discriminator: Miyato & Koyama 2018"))
 
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")

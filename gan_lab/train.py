@@ -220,14 +220,27 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
         raise ValueError(f"the images have shape {tuple(shape)} but preset {preset.name!r} draws "
                          f"{'×'.join(map(str, preset.image_shape))} images: pass images of that shape or set "
                          "image_size / channels (--image-size, --channels) to the data's")
-    if preset.conditional and labels is None:
-        raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
+    if preset.conditional:
+        _check_classes(preset, labels)
     images = check_not_empty(images)
     if preset.clusters:  # self-conditioned: the labels are k-means clusters of the images (the data's are unused)
         return images, cluster_labels(images, preset.clusters, preset.seed)
     if preset.class_clusters:  # the labels are clusters within each class
         return images, cluster_labels(images, preset.class_clusters, preset.seed, classes=labels)
     return images, labels if preset.conditional else None
+
+
+def _check_classes(preset: Preset, labels) -> None:
+    """A conditional preset needs labels of exactly NUM_CLASSES classes: its label embeddings, the labels of its
+    fake images (drawn from 0 .. NUM_CLASSES - 1) and its grids (a row per class) all use NUM_CLASSES."""
+    if labels is None:
+        raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
+    classes = int(np.max(labels)) + 1 if len(labels) else 0
+    if classes != NUM_CLASSES:
+        raise ValueError(f"preset {preset.name!r} is conditional and needs {NUM_CLASSES} classes (as MNIST, "
+                         f"Fashion-MNIST and CIFAR-10 have), but {dataset_label(preset.dataset)} has {classes}: "
+                         f"for a folder, put the pictures in {NUM_CLASSES} sub-folders, one per class; without "
+                         "them, self-condition on clusters instead (--clusters 20)")
 
 
 def _cluster_shares(preset: Preset, labels):

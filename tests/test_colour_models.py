@@ -7,11 +7,11 @@ from keras import layers
 from gan_lab.augment import diff_augment, make_augment, parse_policy
 from gan_lab.cli import main
 from gan_lab.flops import forward_flops, preset_flops
-from gan_lab.models import build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout, keras_faces_generator
+from gan_lab.models import CONDITIONAL, build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout, keras_faces_generator
 from gan_lab.presets import PRESETS, get_preset
 from gan_lab.runs import sample
 
-COLOUR_PRESETS = ("dcgan64", "keras_faces", "fast64", "fast32")
+COLOUR_PRESETS = ("dcgan64", "keras_faces", "dcgan64_half", "fast64", "fast32", "cgan32")
 
 
 @pytest.mark.parametrize("size, layout", [(64, (4, 4)), (32, (4, 3)), (28, (7, 2)), (48, (6, 3)), (128, (4, 5))])
@@ -66,10 +66,12 @@ def test_flops_are_counted_from_the_layers():
 def test_colour_presets_state_their_flops_and_validate():
     flops = {name: preset_flops(PRESETS[name]) for name in COLOUR_PRESETS}
     assert flops["keras_faces"]["generator"] > 20 * flops["fast64"]["generator"]
-    assert flops["fast32"]["generator"] < flops["fast64"]["generator"] < flops["dcgan64"]["generator"]
+    assert flops["fast32"]["generator"] < flops["fast64"]["generator"] < flops["dcgan64_half"]["generator"] \
+        < flops["dcgan64"]["generator"]
+    assert 3.5 < flops["dcgan64_half"]["train_per_image"] / flops["fast64"]["train_per_image"] < 4.5  # quarter width
     for name in COLOUR_PRESETS:
         p = PRESETS[name].validate()
-        assert p.channels == 3 and p.image_size in (32, 64) and p.dataset == "folder"
+        assert p.channels == 3 and p.image_size in (32, 64) and p.dataset == ("cifar10" if p.conditional else "folder")
     d = PRESETS["dcgan64"]
     assert (d.batch_size, d.g_lr, d.d_lr, d.g_beta1, d.noise_dim) == (128, 2e-4, 2e-4, 0.5, 100)
 
@@ -149,6 +151,21 @@ def test_the_readme_states_each_colour_presets_flops_as_the_code_counts_them():
         f = preset_flops(PRESETS[name])
         for value in (f["generator"], f["train_per_image"]):
             assert f"| {value / 1e6:,.0f} M |" in row, f"README row of {name} should state {value / 1e6:,.0f} M"
+
+
+def test_the_conditional_dcgan_draws_and_judges_by_label():
+    g, d = build_pair("dcgan_conditional", 8, width=4, image_shape=(16, 16, 3), num_classes=3)
+    z = np.random.default_rng(0).uniform(-1, 1, (6, 8)).astype("float32")
+    y0, y2 = np.zeros((6, 1), "int32"), np.full((6, 1), 2, "int32")
+    a, b = g([z, y0]).numpy(), g([z, y2]).numpy()
+    assert a.shape == (6, 16, 16, 3) and np.abs(a - b).max() > 0.05 * np.abs(a).max()  # same noise, other label
+    x = np.random.default_rng(1).uniform(-1, 1, (6, 16, 16, 3)).astype("float32")
+    logit0, logit2 = d([x, y0], training=False).numpy(), d([x, y2], training=False).numpy()
+    assert logit0.shape == (6, 1) and np.abs(logit0 - logit2).max() > 0.05 * np.abs(logit0).max()
+    assert "dcgan_conditional" in CONDITIONAL and get_preset("cgan32").conditional
+    with pytest.raises(ValueError, match="clusters = 5 is invalid: expected 0 with architecture .dcgan_any.*--architecture dcgan_conditional"):
+        get_preset("fast32", clusters=5).validate()
+    assert get_preset("fast32", architecture="dcgan_conditional", clusters=5).validate().label_architecture
 
 
 def test_latent_walks_in_colour(tmp_path):

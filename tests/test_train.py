@@ -50,8 +50,10 @@ def test_short_real_mnist_run_learns(tmp_path, mnist_train):
 def test_every_preset_trains_a_few_steps(tmp_path, name, mnist_small, emoji_small):
     preset = get_preset(name, batch_size=32, sample_every=1, sample_unit="step")
     if preset.image_shape != (28, 28, 1):  # the colour presets, at a small width (the recipe is what is tested)
-        preset = preset.replace(batch_size=8, **({"width": 8} if preset.architecture == "dcgan_any" else {}))
+        preset = preset.replace(batch_size=8, **({"width": 8} if preset.architecture.startswith("dcgan_") else {}))
         data = fit_images(emoji_small, preset.image_size, preset.channels)
+        if preset.conditional:  # emoji have no classes: ten made-up ones (the recipe is what is tested)
+            data = (data, np.arange(len(data)) % 10)
     else:
         data = (mnist_small[0][:256], mnist_small[1][:256]) if preset.conditional else mnist_small[0][:256]
     result = train(preset, tmp_path / name, max_steps=3, images=data, verbose=0)
@@ -154,6 +156,19 @@ def test_clusters_within_classes_keep_a_run_conditional(tmp_path, mnist_small):
     saved = keras.models.load_model(tmp_path / "run" / "generator.keras")
     assert len(saved.inputs) == 2
     assert sample(tmp_path / "run", n=4, label=7).shape == (4, 28, 28)
+
+
+@pytest.mark.parametrize("classes", [1, 3, 12])
+def test_a_conditional_run_refuses_data_without_its_ten_classes(tmp_path, classes):
+    """Regression: a flat folder (every label 0) trained a 'conditional' GAN on one class without a word, 3
+    classes left the fake labels 3-9 with no real images, and 12 indexed past the 10-row label embeddings."""
+    images = np.random.default_rng(0).integers(0, 256, (60, 32, 32, 3), dtype=np.uint8)
+    preset = get_preset("cgan32", width=4, batch_size=20, sample_every=10 ** 6, sample_unit="step")
+    with pytest.raises(ValueError, match=f"needs 10 classes .* but .* has {classes}: for a folder, put the pictures"):
+        train(preset, tmp_path / "run", max_steps=2, images=(images, np.arange(60) % classes), verbose=0, log=None)
+    assert not (tmp_path / "run").exists()
+    train(preset, tmp_path / "ok", max_steps=2, images=(images, np.arange(60) % 10), verbose=0, log=None)
+    assert sample(tmp_path / "ok", n=4, label=9).shape == (4, 32, 32, 3)
 
 
 def test_history_records_infogans_code_loss(tmp_path, mnist_small):
