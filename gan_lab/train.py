@@ -240,7 +240,7 @@ def _check_classes(preset: Preset, labels) -> None:
         raise ValueError(f"preset {preset.name!r} is conditional and needs {NUM_CLASSES} classes (as MNIST, "
                          f"Fashion-MNIST and CIFAR-10 have), but {dataset_label(preset.dataset)} has {classes}: "
                          f"for a folder, put the pictures in {NUM_CLASSES} sub-folders, one per class; without "
-                         "them, self-condition on clusters instead (--clusters 20)")
+                         "classes, train an unconditional preset (fast64, fast32)")
 
 
 def _cluster_shares(preset: Preset, labels):
