@@ -14,9 +14,10 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
                `info_codes` preset field
 Scores `--n` samples at each step mark (`gan_lab.evaluation`: the classifier metrics on MNIST/Fashion, the
 random-feature ones, kid_random first, on colour folders such as `--dataset folder:../shared/data/emoji-64`) and appends
-one block per run to `--results`. Step marks, not seconds, so two runs can share the machine (the committed
-results ran two at a time, each pinned to one core with `taskset -c 0` / `-c 1`; `t` is that run's
-training time on its core).
+one block per run to `--results`. Step marks, not seconds, so runs can share the machine (issue 17's results
+ran two at a time, each pinned to one core with `taskset -c 0` / `-c 1`; issue 15's colour ones four at a
+time, two per core; `t` is that run's training time, comparable only between runs that shared the machine
+the same way).
 
     GAN_LAB_DATA_DIR=../shared/data taskset -c 0 python benchmarks/levers.py --name info10 \
         --set '{"info_codes": 10}' --raw --steps 1100 3400

@@ -90,7 +90,7 @@ class Preset:
         from gan_lab.augment import parse_policy
         from gan_lab.data import normalize_name
         from gan_lab.losses import LOSSES
-        from gan_lab.models import ARCHITECTURES, IMAGE_SHAPE, takes_image_shape
+        from gan_lab.models import ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, takes_image_shape
 
         def bad(name, expected):
             return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} "
@@ -136,7 +136,6 @@ class Preset:
             raise bad("info_codes", f"0 with the conditional architecture {self.architecture!r} (it has labels; "
                       "InfoGAN codes are for unconditional GANs)")
         if self.clusters and not self.label_architecture:
-            from gan_lab.models import CONDITIONAL, takes_image_shape
             twin = "dcgan_conditional" if takes_image_shape(self.architecture) else "small_conditional"
             raise bad("clusters", f"0 with architecture {self.architecture!r}: the clusters are the labels of a "
                       f"conditional architecture ({', '.join(sorted(CONDITIONAL))}; e.g. --architecture {twin})")
