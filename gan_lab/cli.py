@@ -92,7 +92,8 @@ def add_sample(sub):
     s.add_argument("--out", required=True, help="FILE.npy (float32 in [0,1], (N,H,W) grayscale or (N,H,W,3) "
                                                 "colour), FILE.png (grid) or DIR (PNGs)")
     s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--label", type=int, default=None, help="class 0-9 to draw (conditional runs: fast, cgan)")
+    s.add_argument("--label", type=int, default=None,
+                   help="class to draw, 0 .. K-1 for a run of K classes (conditional runs: fast, cgan, cgan32)")
     s.set_defaults(handler="gan_lab.cli:cmd_sample")
 
 
@@ -133,7 +134,7 @@ def add_interpolate(sub):
     p.add_argument("--method", default="slerp", metavar="{slerp,linear}", help="slerp (spherical, default) or linear")
     p.add_argument("--seed", type=int, default=0, help="seed of the endpoint noise (default 0)")
     p.add_argument("--label", type=int, default=None,
-                   help="class label for a conditional generator (default: row i uses i %% 10)")
+                   help="class label for a conditional generator (default: row i uses class i modulo the class count)")
     p.set_defaults(handler="gan_lab.explore:run_interpolate_command")
 
 

@@ -585,10 +585,12 @@ def load_cifar10(split: str = "train", data_dir=None, download: bool = True):
             return np.asarray(x, np.uint8), np.asarray(y, np.int64).reshape(-1)
         except Exception as exc:  # no network, blocked host, ...
             tried.append(f"  - Keras download: failed ({type(exc).__name__}: {str(exc).splitlines()[0][:160]})")
+    pictures = data_dir is not None and Path(data_dir).expanduser().is_dir()
     raise DatasetNotFoundError(
         "could not find CIFAR-10. Looked in:\n" + "\n".join(tried) + f"\nFix: download {CIFAR10_ARCHIVE} from "
         "https://www.cs.toronto.edu/~kriz/cifar.html and pass its path (or its folder) with --data-dir, or put "
-        "it in $GAN_LAB_DATA_DIR.")
+        "it in $GAN_LAB_DATA_DIR." + (f"\nTo train on the pictures in {data_dir} instead, pass --dataset "
+                                      f"folder:{data_dir}" if pictures else ""))
 
 
 # --- CelebA ----------------------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from PIL import Image
 from gan_lab.data import to_unit_range
 from gan_lab.plots import image_grid, save_grid
 from gan_lab.runs import load_generator
-from gan_lab.sampling import generate, is_conditional, noise_dim_of
+from gan_lab.sampling import generate, is_conditional, noise_dim_of, num_classes_of
 
 PARALLEL_TOL = 1e-6
 OUTPUTS = ("tanh", "sigmoid")
@@ -151,9 +151,9 @@ def row_endpoints(n_rows: int, noise_dim: int, seed: int | None = 0):
     return z[0], z[1]
 
 
-def _row_labels(label, n_rows: int) -> np.ndarray:
+def _row_labels(label, n_rows: int, num_classes: int) -> np.ndarray:
     if label is None:
-        return np.arange(n_rows) % 10
+        return np.arange(n_rows) % num_classes
     if np.ndim(label) == 0:
         value = label
         if isinstance(value, (bool, np.bool_)) or int(value) != value or int(value) < 0:
@@ -186,7 +186,7 @@ def interpolate(generator, n_rows: int = 8, steps: int = 10, method: str = "sler
         method: ``"slerp"`` (spherical, default) or ``"linear"``.
         output: the generator's output activation, ``"tanh"`` ([-1, 1]) or ``"sigmoid"`` ([0, 1]).
         noise_dim: the noise size D (default: read from the generator's input).
-        label: conditional generators only: a class for every row, one per row, or None (row i uses i % 10).
+        label: conditional generators only: a class for every row, one per row, or None (row i uses class i modulo the generator's class count).
             The label stays fixed along a row.
     """
     fn = _method(method)
@@ -210,7 +210,10 @@ def interpolate(generator, n_rows: int = 8, steps: int = 10, method: str = "sler
 
     z_start, z_end = row_endpoints(n_rows, noise_dim, seed)
     z = fn(z_start, z_end, np.linspace(0.0, 1.0, steps)).reshape(n_rows * steps, noise_dim)
-    labels = np.repeat(_row_labels(label, n_rows), steps) if conditional else None  # fixed along each row
+    if conditional:  # fixed along each row
+        labels = np.repeat(_row_labels(label, n_rows, num_classes_of(generator)), steps)
+    else:
+        labels = None
     images = to_unit_range(generate(generator, z, labels), output)
     if images.ndim not in (3, 4) or (images.ndim == 4 and images.shape[-1] != 3):
         raise ValueError(f"the generator returned images of shape {images.shape[1:]} for {len(z)} noise vectors: "

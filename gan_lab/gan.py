@@ -26,7 +26,7 @@ from gan_lab.models import cluster_of_noise, code_of_noise, preset_pair, with_co
 from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
 from gan_lab.presets import resolve_precision
-from gan_lab.sampling import generate, is_conditional, noise_dim_of, uniform_noise
+from gan_lab.sampling import generate, is_conditional, noise_dim_of, num_classes_of, uniform_noise
 
 
 def _as_images_for(model, x):
@@ -237,14 +237,14 @@ class GAN(keras.Model):
     """
 
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
-                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int = 10, augment=None,
+                 ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int | None = None, augment=None,
                  info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
         self.conditional = is_conditional(generator)
         self.cluster_frequencies = None if cluster_frequencies is None else np.asarray(cluster_frequencies).tolist()
-        self.num_classes = int(num_classes)
+        self.num_classes = num_classes_of(generator) if num_classes is None else int(num_classes)
         self.gp_weight = float(gp_weight)
         self.augment = augment  # DiffAugment: augment(images, seed) before D (gan_lab.augment.make_augment)
         self.code_head = with_code_head(discriminator, info_codes) if info_codes else None
@@ -324,7 +324,7 @@ class GAN(keras.Model):
 
     def generate(self, n: int, noise=None, labels=None) -> np.ndarray:
         """``n`` images in the generator's output range from :attr:`sampler` (``noise`` overrides the random
-        draw; ``labels`` picks classes for a conditional GAN, default ``i % 10``)."""
+        draw; ``labels`` picks classes for a conditional GAN, default ``i % num_classes``)."""
         return generate(self.sampler, self.sample_noise(n) if noise is None else noise, labels)
 
 

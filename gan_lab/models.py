@@ -579,15 +579,18 @@ def preset_pair(preset, cluster_frequencies=None):
     the noise (:func:`with_info_code`); with ``clusters`` the conditional generator picks its cluster from the
     noise with ``cluster_frequencies`` (:func:`with_cluster_prior`; default: all clusters equally often); with
     ``class_clusters`` = m the models' labels are the m clusters of each class and the generator, asked for a
-    class, picks one of that class's clusters (``cluster_frequencies``: one row of m shares per class)."""
-    labels = preset.clusters or NUM_CLASSES * preset.class_clusters  # labels of the models: clusters
+    class, picks one of that class's clusters (``cluster_frequencies``: one row of m shares per class). A
+    conditional preset has ``preset.num_classes`` classes (10 while it is 0: not yet counted from the data)."""
+    classes = preset.num_classes or NUM_CLASSES
+    clusters = preset.clusters or classes * preset.class_clusters  # labels of the models when they are clusters
     generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
-                                          preset.image_shape, preset.output, num_classes=labels or None)
+                                          preset.image_shape, preset.output,
+                                          num_classes=(clusters or classes) if preset.label_architecture else None)
     if preset.info_codes:
         generator = with_info_code(generator, preset.info_codes)
-    if labels:
+    if clusters:
         if cluster_frequencies is None:  # equal shares (a list, or one row per class)
-            shape = (preset.clusters,) if preset.clusters else (NUM_CLASSES, preset.class_clusters)
+            shape = (preset.clusters,) if preset.clusters else (classes, preset.class_clusters)
             cluster_frequencies = np.full(shape, 1.0 / shape[-1])
         generator = with_cluster_prior(generator, cluster_frequencies)
     return generator, discriminator

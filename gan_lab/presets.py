@@ -57,6 +57,8 @@ class Preset:
     class_clusters: int = 0           # conditional presets: each class split into this many k-means clusters; the
                                       # models see (class, cluster) labels, G asked for a class picks one of its
                                       # clusters from the noise; 0 = off
+    num_classes: int = 0              # conditional presets: how many classes the data's labels have; 0 = count them
+                                      # when the run starts (the run stores the count in preset.json)
     precision: str = "float32"        # "mixed_bfloat16" (bf16 compute, float32 weights), or "auto": bf16 where
                                       # the CPU computes bf16 natively (AVX-512 BF16 / AMX), else float32
     seed: int = 0
@@ -144,8 +146,14 @@ class Preset:
         if self.class_clusters and not self.conditional:
             raise bad("class_clusters", "0 unless the preset is conditional (a conditional architecture, clusters 0): "
                       "it splits the data set's classes")
-        if not (self.class_clusters == 0 or 2 <= self.class_clusters <= MAX_CLUSTERS // 10):
-            raise bad("class_clusters", f"0 (off) or from 2 to {MAX_CLUSTERS // 10} clusters per class")
+        if self.num_classes and not self.conditional:
+            raise bad("num_classes", "0 unless the preset is conditional (the classes of the data set's labels)")
+        if not (self.num_classes == 0 or 2 <= self.num_classes <= MAX_CLUSTERS):
+            raise bad("num_classes", f"0 (count the data's classes) or from 2 to {MAX_CLUSTERS:,}")
+        per_class = MAX_CLUSTERS // (self.num_classes or 10)
+        if not (self.class_clusters == 0 or 2 <= self.class_clusters <= per_class):
+            raise bad("class_clusters", f"0 (off) or from 2 to {per_class} clusters per class (at most "
+                      f"{MAX_CLUSTERS:,} labels in all for {self.num_classes or 10} classes)")
         if not self.info_weight > 0:
             raise bad("info_weight", "a number > 0")
         if self.precision not in PRECISIONS:

@@ -36,7 +36,7 @@ import tensorflow as tf
 from gan_lab.data import dataset_label
 from gan_lab.files import atomic_write_json
 from gan_lab.presets import Preset
-from gan_lab.sampling import noise_dim_of, sample as sample_images
+from gan_lab.sampling import noise_dim_of, num_classes_of, sample as sample_images
 
 MAX_SAMPLES = 1_000_000  # `gan-lab sample --n`: more would not fit in memory as float32 28×28 images
 
@@ -181,7 +181,8 @@ def load_generator(run_dir):
 def sample(run_dir, n: int = 64, seed: int | None = None, label=None) -> np.ndarray:
     """``n`` images float32 in [0, 1] from a run folder's saved generator.
 
-    For a conditional run, ``label`` (0-9) draws that class; without it the labels cycle 0, 1, ..., 9."""
+    For a conditional run of K classes, ``label`` (0 .. K-1) draws that class; without it the labels cycle
+    0, 1, ..., K-1."""
     if isinstance(n, bool) or not 0 < n <= MAX_SAMPLES:
         raise ValueError(f"n = {n} is invalid: expected a number of images from 1 to {MAX_SAMPLES:,}")
     preset, generator = load_generator(run_dir)
@@ -189,6 +190,8 @@ def sample(run_dir, n: int = 64, seed: int | None = None, label=None) -> np.ndar
         if not preset.conditional:
             raise ValueError(f"--label needs a conditional run (preset cgan or fast); {run_dir} was trained with "
                              f"{preset.name!r}, which draws images without labels")
-        if not 0 <= int(label) <= 9:
-            raise ValueError(f"label = {label} is invalid: expected a class 0-9")
+        classes = num_classes_of(generator)
+        if not 0 <= int(label) < classes:
+            raise ValueError(f"label = {label} is invalid: expected a class from 0 to {classes - 1} (the run "
+                             f"was trained on {classes} classes)")
     return sample_images(generator, n, seed=seed, labels=label, output=preset.output)

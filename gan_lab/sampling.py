@@ -31,6 +31,28 @@ def is_conditional(generator) -> bool:
     return len(getattr(generator, "inputs", None) or []) > 1
 
 
+def num_classes_of(generator) -> int:
+    """The classes a conditional generator draws (0 for an unconditional one): the rows of its cluster prior
+    when it picks clusters within classes (:func:`gan_lab.models.with_cluster_prior`), else the size of its
+    label embedding; :data:`NUM_CLASSES` for a conditional generator with neither (e.g. a learner's own)."""
+    if not is_conditional(generator):
+        return 0
+    found = list(_layers_within(generator))
+    for layer in found:
+        if np.ndim(getattr(layer, "frequencies", None)) == 2:
+            return len(layer.frequencies)
+    for layer in found:
+        if isinstance(layer, keras.layers.Embedding):
+            return int(layer.input_dim)
+    return NUM_CLASSES
+
+
+def _layers_within(model):
+    for layer in getattr(model, "layers", []):
+        yield layer
+        yield from _layers_within(layer)
+
+
 def uniform_noise(n: int, noise_dim: int, seed=None) -> np.ndarray:
     """float32 (n, noise_dim) uniform in [-1, 1]; the same ``seed`` gives the same noise."""
     return np.random.default_rng(seed).uniform(-1.0, 1.0, size=(int(n), int(noise_dim))).astype(np.float32)
@@ -90,11 +112,12 @@ def generate(generator, noise, labels=None, batch_size: int = BATCH_SIZE) -> np.
     """Images (float32, in the generator's output range) for ``noise`` (N, noise_dim), in batches.
 
     A conditional generator draws class ``labels[i]`` for ``noise[i]`` (an int, or N of them; default
-    :func:`cycling_labels`); an unconditional one refuses labels."""
+    :func:`cycling_labels` over its :func:`num_classes_of` classes); an unconditional one refuses labels."""
     noise = np.asarray(noise, dtype=np.float32)
     n = len(noise)
     if is_conditional(generator):
-        labels = cycling_labels(n) if labels is None else np.broadcast_to(np.asarray(labels), (n,))
+        labels = (cycling_labels(n, num_classes_of(generator)) if labels is None
+                  else np.broadcast_to(np.asarray(labels), (n,)))
         labels = labels.astype(np.int32).reshape(-1, 1)
     elif labels is not None:
         raise ValueError("labels were given but the generator is unconditional (it takes noise only)")

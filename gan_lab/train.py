@@ -24,13 +24,13 @@ from gan_lab.data import (check_not_empty, dataset_label, load_dataset, resolve_
                           to_unit_range, training_batches)
 from gan_lab.files import atomic_save_model
 from gan_lab.gan import build_gan
-from gan_lab.models import NUM_CLASSES
 from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
 from gan_lab.presets import Preset, resolve_precision
 from gan_lab.runs import Run, RunError, RunResult
 from gan_lab.sampling import generate, uniform_noise
 
-GRID_PER_CLASS = 8      # conditional grids: one row of 8 per class
+GRID_PER_CLASS = 8      # conditional grids: one row of 8 per class ...
+GRID_ROWS = 10          # ... for the first 10 classes (the final grid: 10 rows of 10, row r shows class r mod K)
 GRID_SAMPLES = 64       # unconditional grids: 8 × 8
 FINAL_SAMPLES = 100
 
@@ -67,7 +67,7 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
     run, preset = _open_run(preset, out_dir, resume, epochs)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    images, labels = _training_data(preset, images, data_dir, verbose=bool(verbose))
+    preset, images, labels = _training_data(preset, images, data_dir, verbose=bool(verbose))
     per_epoch = steps_per_epoch(len(images), preset.batch_size)
     target = max_steps if max_steps is not None else preset.epochs * per_epoch
 
@@ -157,7 +157,8 @@ class _Callbacks:
         self.guard = cb.DivergenceGuard(preset.loss)
         self.grids = cb.SampleGrid(uniform_noise(_grid_size(preset), preset.noise_dim, preset.seed),
                                    run.samples_dir, preset.sample_every, preset.sample_unit, preset.output,
-                                   labels=_grid_labels(preset, GRID_PER_CLASS), steps_per_epoch=per_epoch)
+                                   labels=_row_labels(preset, _grid_rows(preset), GRID_PER_CLASS),
+                                   steps_per_epoch=per_epoch)
         self.budget = cb.TrainingBudget(max_steps=target, max_seconds=max_seconds, clock=clock)
 
         def before_save():
@@ -206,8 +207,9 @@ def _check_budget(max_steps, max_seconds, epochs):
 
 
 def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
-    """``(images, labels)``: the data set's labels for a conditional preset (with ``class_clusters``: clusters
-    within each class), the images' k-means clusters for a self-conditioned one (``clusters``), else None."""
+    """``(preset, images, labels)``: the data set's labels for a conditional preset (with ``class_clusters``:
+    clusters within each class) and the preset with their class count (:func:`_with_data_classes`), the
+    images' k-means clusters for a self-conditioned one (``clusters``), else None."""
     if images is None:
         images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir, image_size=preset.image_size,
                                       channels=preset.channels, verbose=verbose)
@@ -221,26 +223,34 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
                          f"{'×'.join(map(str, preset.image_shape))} images: pass images of that shape or set "
                          "image_size / channels (--image-size, --channels) to the data's")
     if preset.conditional:
-        _check_classes(preset, labels)
+        preset = _with_data_classes(preset, labels)
     images = check_not_empty(images)
     if preset.clusters:  # self-conditioned: the labels are k-means clusters of the images (the data's are unused)
-        return images, cluster_labels(images, preset.clusters, preset.seed)
+        return preset, images, cluster_labels(images, preset.clusters, preset.seed)
     if preset.class_clusters:  # the labels are clusters within each class
-        return images, cluster_labels(images, preset.class_clusters, preset.seed, classes=labels)
-    return images, labels if preset.conditional else None
+        return preset, images, cluster_labels(images, preset.class_clusters, preset.seed, classes=labels)
+    return preset, images, labels if preset.conditional else None
 
 
-def _check_classes(preset: Preset, labels) -> None:
-    """A conditional preset needs labels of exactly NUM_CLASSES classes: its label embeddings, the labels of its
-    fake images (drawn from 0 .. NUM_CLASSES - 1) and its grids (a row per class) all use NUM_CLASSES."""
+def _with_data_classes(preset: Preset, labels) -> Preset:
+    """The conditional ``preset`` with ``num_classes`` = the data's class count k (labels 0 .. k-1, k >= 2): its
+    label embeddings, its fakes' labels and its grids use k. A preset (or a resumed run) that already names
+    another count is refused: the models' label embeddings would not fit the data."""
     if labels is None:
         raise ValueError(f"preset {preset.name!r} is conditional: pass images=(images, labels)")
     classes = int(np.max(labels)) + 1 if len(labels) else 0
-    if classes != NUM_CLASSES:
-        raise ValueError(f"preset {preset.name!r} is conditional and needs {NUM_CLASSES} classes (as MNIST, "
-                         f"Fashion-MNIST and CIFAR-10 have), but {dataset_label(preset.dataset)} has {classes}: "
-                         f"for a folder, put the pictures in {NUM_CLASSES} sub-folders, one per class; without "
-                         "classes, train an unconditional preset (fast64, fast32)")
+    data = dataset_label(preset.dataset)
+    if classes < 2:
+        raise ValueError(f"preset {preset.name!r} is conditional and needs at least 2 classes, but {data} has "
+                         f"{classes}: for a folder, put the pictures in one sub-folder per class; without classes, "
+                         "train an unconditional preset (fast64, fast32)")
+    if preset.num_classes not in (0, classes):
+        raise ValueError(f"preset {preset.name!r} has num_classes = {preset.num_classes} but {data} has {classes} "
+                         "classes: a run keeps the classes it started with (train a new run on this data, or "
+                         "set --num-classes 0 to count them)")
+    updated = preset.replace(num_classes=classes)
+    updated.validate()
+    return updated
 
 
 def _cluster_shares(preset: Preset, labels):
@@ -248,7 +258,7 @@ def _cluster_shares(preset: Preset, labels):
     if preset.clusters:
         return cluster_frequencies(labels, preset.clusters)
     if preset.class_clusters:
-        return cluster_frequencies(labels, preset.class_clusters, classes=NUM_CLASSES)
+        return cluster_frequencies(labels, preset.class_clusters, classes=preset.num_classes)
     return None
 
 
@@ -282,12 +292,18 @@ def _outcome(watch: _Callbacks, step, target, max_steps) -> tuple[str, str]:
 
 
 def _grid_size(preset: Preset) -> int:
-    return 10 * GRID_PER_CLASS if preset.conditional else GRID_SAMPLES
+    return _grid_rows(preset) * GRID_PER_CLASS if preset.conditional else GRID_SAMPLES
 
 
-def _grid_labels(preset: Preset, per_class: int):
-    """Labels of the grid rows for a conditional preset (row r shows class r), else None."""
-    return np.repeat(np.arange(10), per_class) if preset.conditional else None
+def _grid_rows(preset: Preset) -> int:
+    """Rows of a conditional run's sample grids: one per class, at most GRID_ROWS (the first classes)."""
+    return min(preset.num_classes, GRID_ROWS)
+
+
+def _row_labels(preset: Preset, rows: int, per_row: int):
+    """Labels of a grid of ``rows`` × ``per_row`` samples for a conditional preset (row r shows class r modulo
+    the class count), else None."""
+    return np.repeat(np.arange(rows) % preset.num_classes, per_row) if preset.conditional else None
 
 
 def write_outputs(gan, preset: Preset, run: Run):
@@ -297,7 +313,7 @@ def write_outputs(gan, preset: Preset, run: Run):
     if gan.ema_generator is not None:
         atomic_save_model(gan.generator, run.folder / "generator_raw.keras")
     noise = uniform_noise(FINAL_SAMPLES, preset.noise_dim, preset.seed + 1)
-    final = to_unit_range(generate(gan.sampler, noise, _grid_labels(preset, FINAL_SAMPLES // 10)), preset.output)
+    final = to_unit_range(generate(gan.sampler, noise, _row_labels(preset, GRID_ROWS, FINAL_SAMPLES // GRID_ROWS)), preset.output)
     save_images(final, run.folder / "final_generated_images")
     save_grid(final, run.folder / "final_grid.png", ncols=10)
     hist = cb.history_arrays(run.history_path)

@@ -185,8 +185,13 @@ def test_cifar10_refuses_code_in_its_pickles_and_says_where_to_get_it(tmp_path):
         (folder / name).write_bytes(raw)
     with pytest.raises(DatasetFormatError, match="not allowed"):
         read_cifar10(folder, "test")
-    with pytest.raises(DatasetNotFoundError, match="cs.toronto.edu"):
+    with pytest.raises(DatasetNotFoundError, match="cs.toronto.edu") as missing:
         load_dataset("cifar10", data_dir=tmp_path / "none", download=False)
+    assert "--dataset folder:" not in str(missing.value)
+    pictures = tmp_path / "my_classes"  # a folder of pictures given to a CIFAR-10 preset (cgan32 --data-dir)
+    pictures.mkdir()
+    with pytest.raises(DatasetNotFoundError, match=f"pictures in {pictures} instead, pass --dataset folder:{pictures}"):
+        load_dataset("cifar10", data_dir=pictures, download=False)
 
 
 def test_celeba_is_an_image_folder_the_user_downloads(tmp_path, monkeypatch):

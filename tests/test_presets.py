@@ -109,6 +109,10 @@ def test_info_codes_are_refused_with_a_conditional_architecture():
     (dict(clusters=10, class_clusters=3), "class_clusters = 3 is invalid: expected 0 unless the preset is conditional"),
     (dict(architecture="small", class_clusters=3), "class_clusters = 3 is invalid"),
     (dict(class_clusters=101), r"class_clusters = 101 is invalid: expected 0 \(off\) or from 2 to 100"),
+    (dict(num_classes=40, class_clusters=26), r"class_clusters = 26 is invalid: expected 0 \(off\) or from 2 to 25 "
+                                              r"clusters per class \(at most 1,000 labels in all for 40 classes\)"),
+    (dict(num_classes=1), r"num_classes = 1 is invalid: expected 0 \(count the data's classes\) or from 2 to"),
+    (dict(clusters=10, num_classes=5), "num_classes = 5 is invalid: expected 0 unless the preset is conditional"),
 ])
 def test_clusters_need_a_conditional_architecture_and_a_sensible_count(overrides, message):
     with pytest.raises(ValueError, match=message):

@@ -5,7 +5,7 @@ import pytest
 
 from gan_lab import models
 from gan_lab.sampling import (as_image_batch, cluster_noise, code_noise, cycling_labels, generate, is_conditional,
-                              noise_dim_of, sample)
+                              noise_dim_of, num_classes_of, sample)
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +37,20 @@ def test_conditional_labels_default_to_cycling_and_can_be_fixed(generators):
     np.testing.assert_allclose(generate(g, noise, labels=1)[0], cycling[1], atol=1e-6)
     assert list(cycling_labels(12)) == [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]
     assert is_conditional(g) and not is_conditional(generators["flat"]) and noise_dim_of(g) == 8
+
+
+def test_a_generator_knows_its_classes_and_its_default_labels_stay_in_them(generators):
+    three = models.small_conditional_generator(noise_dim=8, width=8, num_classes=3)
+    assert [num_classes_of(g) for g in (generators["flat"], generators["conditional"], three)] == [0, 10, 3]
+    noise = np.random.default_rng(3).uniform(-1, 1, (5, 8)).astype(np.float32)
+    np.testing.assert_allclose(generate(three, noise), generate(three, noise, labels=[0, 1, 2, 0, 1]), atol=1e-6)
+    # clusters within classes: the outer label is the class, the inner embedding holds 3 × 2 clusters
+    within = models.with_cluster_prior(models.small_conditional_generator(noise_dim=8, width=8, num_classes=6),
+                                       np.full((3, 2), 0.5))
+    assert num_classes_of(within) == 3 and generate(within, noise).shape == (5, 28, 28)
+    z, y = keras.Input((8,)), keras.Input((1,), dtype="int32")  # a learner's own: no embedding to read
+    own = keras.Model([z, y], keras.layers.Reshape((28, 28))(keras.layers.Dense(784)(z)))
+    assert num_classes_of(own) == 10
 
 
 def test_labels_for_an_unconditional_generator_are_refused(generators):

@@ -18,6 +18,7 @@ from gan_lab.data import DatasetError, fit_images, to_unit_range
 from gan_lab.gan import build_gan
 from gan_lab.presets import PRESETS, get_preset
 from gan_lab.runs import RunError, sample
+from gan_lab.sampling import num_classes_of
 from gan_lab.train import train
 
 
@@ -158,17 +159,67 @@ def test_clusters_within_classes_keep_a_run_conditional(tmp_path, mnist_small):
     assert sample(tmp_path / "run", n=4, label=7).shape == (4, 28, 28)
 
 
-@pytest.mark.parametrize("classes", [1, 3, 12])
-def test_a_conditional_run_refuses_data_without_its_ten_classes(tmp_path, classes):
-    """Regression: a flat folder (every label 0) trained a 'conditional' GAN on one class without a word, 3
-    classes left the fake labels 3-9 with no real images, and 12 indexed past the 10-row label embeddings."""
-    images = np.random.default_rng(0).integers(0, 256, (60, 32, 32, 3), dtype=np.uint8)
-    preset = get_preset("cgan32", width=4, batch_size=20, sample_every=10 ** 6, sample_unit="step")
-    with pytest.raises(ValueError, match=f"needs 10 classes .* but .* has {classes}: for a folder, put the pictures"):
-        train(preset, tmp_path / "run", max_steps=2, images=(images, np.arange(60) % classes), verbose=0, log=None)
+def _emoji_class_folder(root, emoji_small, classes: int, per_class: int = 12):
+    """A folder of real emoji pictures in ``classes`` sub-folders (one per class) below ``root``."""
+    for c in range(classes):
+        (root / f"class_{c}").mkdir(parents=True)
+        for i in range(per_class):
+            Image.fromarray(emoji_small[c * per_class + i]).save(root / f"class_{c}" / f"{i:02d}.png")
+    return root
+
+
+def test_a_conditional_run_takes_its_class_count_from_the_data(tmp_path, emoji_small):
+    """Regression: a conditional run always used 10 classes, so 3 class sub-folders gave 10-row label
+    embeddings, fakes labelled 3-9 with no real pictures, and `sample` without --label asked for classes 3-9."""
+    folder = _emoji_class_folder(tmp_path / "pictures", emoji_small, classes=3)
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "cgan32", "--dataset", f"folder:{folder}", "--width", "4", "--batch-size", "12",
+                 "--max-steps", "3", "--sample-every", "1", "--sample-unit", "step", "--out", str(run),
+                 "--quiet"]) == 0
+    assert json.loads((run / "preset.json").read_text())["num_classes"] == 3
+    generator = keras.models.load_model(run / "generator.keras")
+    assert num_classes_of(generator) == 3
+    assert sample(run, n=6, seed=0).shape == (6, 32, 32, 3)  # labels cycle 0, 1, 2
+    assert not np.array_equal(sample(run, n=2, seed=0, label=0), sample(run, n=2, seed=0, label=2))
+    grid = Image.open(run / "generated_samples" / "step_000000.png")
+    assert grid.size[1] / grid.size[0] == pytest.approx(3 / 8, rel=0.05)  # a row per class × 8 columns
+    assert main(["sample", str(run), "--label", "3", "--out", str(tmp_path / "x.npy")]) == 2
+    assert main(["train", "--resume", str(run), "--max-steps", "4", "--quiet"]) == 0
+
+
+def test_a_resumed_conditional_run_refuses_data_with_other_classes(tmp_path, emoji_small):
+    images = emoji_small[:48, ::2, ::2]
+    preset = get_preset("cgan32", width=4, batch_size=12, sample_every=10 ** 6, sample_unit="step")
+    train(preset, tmp_path / "run", max_steps=2, images=(images, np.arange(48) % 4), verbose=0, log=None)
+    with pytest.raises(ValueError, match="num_classes = 4 but .* has 3 classes: a run keeps the classes"):
+        train(None, tmp_path / "run", resume=True, max_steps=3, images=(images, np.arange(48) % 3), verbose=0,
+              log=None)
+    with pytest.raises(ValueError, match="num_classes = 5 but .* has 4 classes"):
+        train(preset.replace(num_classes=5), tmp_path / "other", max_steps=2, images=(images, np.arange(48) % 4),
+              verbose=0, log=None)
+
+
+@pytest.mark.parametrize("classes", [0, 1])
+def test_a_conditional_run_refuses_data_without_classes(tmp_path, emoji_small, classes):
+    """A flat folder has one class (every label 0): a conditional GAN would learn nothing from its labels."""
+    images = emoji_small[:24, ::2, ::2]
+    preset = get_preset("cgan32", width=4, batch_size=12, sample_every=10 ** 6, sample_unit="step")
+    labels = None if classes == 0 else np.zeros(24, np.int64)
+    match = "pass images=.images, labels." if classes == 0 else \
+        "needs at least 2 classes, but .* has 1: for a folder, put the pictures in one sub-folder per class"
+    with pytest.raises(ValueError, match=match):
+        train(preset, tmp_path / "run", max_steps=2, images=images if labels is None else (images, labels),
+              verbose=0, log=None)
     assert not (tmp_path / "run").exists()
-    train(preset, tmp_path / "ok", max_steps=2, images=(images, np.arange(60) % 10), verbose=0, log=None)
-    assert sample(tmp_path / "ok", n=4, label=9).shape == (4, 32, 32, 3)
+
+
+def test_clusters_within_three_classes(tmp_path, mnist_small):
+    images, labels = mnist_small[0][:300], mnist_small[1][:300] % 3
+    preset = get_preset("fast", class_clusters=2, width=8, noise_dim=16, batch_size=32, precision="float32",
+                        sample_every=10 ** 6, sample_unit="step")
+    result = train(preset, tmp_path / "run", max_steps=2, images=(images, labels), verbose=0, log=None)
+    assert np.shape(result.gan.cluster_frequencies) == (3, 2) and result.gan.num_classes == 3
+    assert sample(tmp_path / "run", n=5, label=2).shape == (5, 28, 28)
 
 
 def test_history_records_infogans_code_loss(tmp_path, mnist_small):
