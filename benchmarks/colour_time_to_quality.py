@@ -3,7 +3,9 @@
 Each variant trains in its own child process (so its peak memory is its own) through `gan_lab.train.train`
 (the CLI's code path) and is scored with the offline random-feature metrics (`gan_lab.evaluation`,
 `kid_random` first) whenever its training clock passes a mark, with the same fixed noise every time (scoring
-excluded from the clock). All variants run one after the other in one invocation, so their ratios come from
+excluded from the clock), and with the classifier two-sample test (``c2st``: a small CNN's held-out accuracy
+at telling the samples from the reference pictures, 0.5 = it cannot; stricter than the random-feature scores,
+which read both 600 s models of 2026-11-28 as close as real). All variants run one after the other in one invocation, so their ratios come from
 one run on one machine state. Prints a table and the ratios, and writes under `--out`:
 
     colour_ttq-<data>-<variant>-<marks>.csv     one per variant (rows per mark; its own file, never another's)
@@ -49,7 +51,7 @@ def variant_overrides(variant: str) -> tuple[str, dict]:
 def child(variant: str, dataset: str, marks, n: int, overrides: dict, keep_grid=None) -> dict:
     """Train and score one variant in this process; its peak RSS is this process's."""
     name, extra = variant_overrides(variant)
-    preset, rows, wall, _ = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid)
+    preset, rows, wall, _ = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid, two_sample=True)
     for r in rows:
         r["images_per_s"] = round(r["step"] * preset.batch_size / max(r["train_s"], 1e-9), 1)
     return {"variant": variant, "rows": rows, "wall_s": round(wall, 1), "batch": preset.batch_size,
@@ -102,31 +104,36 @@ def main(argv=None):
         last = r["rows"][-1]
         print(f"{variant:<14} steps {last['step']:>6} img/s {last['images_per_s']:>7.1f} peak RSS "
               f"{r['peak_rss_mb']:>7.0f} MB  kid_random {last['kid_random']:.5f} fd_random {last['fd_random']:.3f} "
-              f"precision {last['precision']:.3f} recall {last['recall']:.3f} -> {path.name}", flush=True)
+              f"c2st {last['c2st']:.3f} precision {last['precision']:.3f} recall {last['recall']:.3f} -> {path.name}",
+              flush=True)
 
     shape = tuple(results[0]["image_shape"])
-    floor = evaluation.real_floor(dataset, args.n, image_shape=shape)
+    floor = evaluation.real_floor(dataset, args.n, image_shape=shape, two_sample=True)
     lines = [f"# colour time to quality on {label}", "",
              f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}; after: "
              + " ".join(f"{v:.2f}" for v in os.getloadavg()) + f"; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
              f"real floor (n={args.n}, {'×'.join(map(str, shape))}): kid_random {floor['kid_random']:.5f}, "
-             f"fd_random {floor['fd_random']:.3f}, precision {floor['precision']:.3f}, recall {floor['recall']:.3f}",
-             "", "| variant | mark s | steps | img/s | peak RSS MB | kid_random | fd_random | precision | recall | coverage |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             f"fd_random {floor['fd_random']:.3f}, c2st {floor['c2st']:.3f}, precision {floor['precision']:.3f}, "
+             f"recall {floor['recall']:.3f}",
+             "", "| variant | mark s | steps | img/s | peak RSS MB | kid_random | fd_random | c2st | precision | recall "
+                 "| coverage |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in results:
         for row in r["rows"]:
             lines.append(f"| {r['variant']} | {row['mark_s']:g} | {row['step']} | {row['images_per_s']} | "
-                         f"{r['peak_rss_mb']:.0f} | {row['kid_random']:.5f} | {row['fd_random']:.3f} | "
+                         f"{r['peak_rss_mb']:.0f} | {row['kid_random']:.5f} | {row['fd_random']:.3f} | {row['c2st']:.3f} | "
                          f"{row['precision']:.3f} | {row['recall']:.3f} | {row['coverage']:.3f} |")
     base = results[0]
-    lines += ["", f"distance to real at the last mark, kid_random minus the floor, relative to {base['variant']} "
-                  "(higher = closer to real):", ""]
-    gap = lambda r: max(r["rows"][-1]["kid_random"] - floor["kid_random"], 1e-9)
+    lines += ["", f"distance to real at the last mark relative to {base['variant']} (higher = closer to real): kid_random "
+                  "minus its floor, and c2st minus 0.5 (chance: the classifier cannot tell them apart):", ""]
+    kid_gap = lambda r: max(r["rows"][-1]["kid_random"] - floor["kid_random"], 1e-9)
+    c2st_gap = lambda r: max(r["rows"][-1]["c2st"] - 0.5, 1e-3)
     for r in results:
-        lines.append(f"- {r['variant']}: {gap(base) / gap(r):.2f}× closer than {base['variant']}")
+        lines.append(f"- {r['variant']}: {kid_gap(base) / kid_gap(r):.2f}× closer on kid_random, "
+                     f"{c2st_gap(base) / c2st_gap(r):.2f}× on c2st")
     summary = out / f"colour_ttq-{label}-summary-{slug('_'.join(args.variants))}-{marks_tag}.md"
     summary.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[-len(results) - 1:]))
+    print("\n".join(lines[-len(results) - 2:]))
     plot(results, floor, summary.with_suffix(".png"))
     print(f"wrote {summary} and {summary.with_suffix('.png').name}")
 
@@ -135,16 +142,18 @@ def plot(results, floor, path):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    keys = ("kid_random", "fd_random", "c2st")
+    fig, axes = plt.subplots(1, len(keys), figsize=(14, 3.8))
     for r in results:
         t = [row["train_s"] for row in r["rows"]]
-        axes[0].plot(t, [row["kid_random"] for row in r["rows"]], "o-", label=r["variant"])
-        axes[1].plot(t, [row["fd_random"] for row in r["rows"]], "o-", label=r["variant"])
-    for ax, key in zip(axes, ("kid_random", "fd_random")):
+        for ax, key in zip(axes, keys):
+            ax.plot(t, [row[key] for row in r["rows"]], "o-", label=r["variant"])
+    for ax, key in zip(axes, keys):
         ax.axhline(floor[key], color="k", ls="--", lw=1, label="real floor")
         ax.set_xlabel("training seconds (scoring excluded)")
         ax.set_ylabel(f"{key} (lower is better)")
-        ax.set_yscale("symlog", linthresh=1e-3 if key == "kid_random" else 0.1)
+        if key != "c2st":
+            ax.set_yscale("symlog", linthresh=1e-3 if key == "kid_random" else 0.1)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8)
     fig.tight_layout()

@@ -37,13 +37,14 @@ KEYS = evaluation.METRIC_KEYS
 NOISE_SEED = 123
 
 
-def run_one(name, dataset, marks, n, overrides, keep_grid=None):
+def run_one(name, dataset, marks, n, overrides, keep_grid=None, two_sample=False):
     """Train ``name`` until the training clock passes the last mark; one row per mark (the metric keys follow the
-    data: :func:`gan_lab.evaluation.metric_keys`)."""
+    data: :func:`gan_lab.evaluation.metric_keys`; ``two_sample`` adds the colour metrics' ``c2st``)."""
     preset = get_preset(name, dataset=dataset, checkpoint_every=0, checkpoint_seconds=1e9,
                         sample_every=10 ** 6, sample_unit="step", epochs=10 ** 4, **overrides)
     scorer = evaluation.QualityCallback(dataset=dataset, out_dir=None, at_seconds=marks, stop_after_marks=True,
-                                        n=n, output=preset.output, seed=NOISE_SEED, final=False, verbose=False)
+                                        n=n, output=preset.output, seed=NOISE_SEED, final=False, verbose=False,
+                                        two_sample=two_sample)
     start = _FirstStep()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

@@ -117,6 +117,9 @@ def add_evaluate(sub):
     p.add_argument("--inception", default="auto", choices=("auto", "download", "off"),
                    help="colour / any-folder data: add InceptionV3 FID and KID when its ImageNet weights are on disk "
                         "(auto, default), let Keras download them (download: needs internet, e.g. Colab), or not (off)")
+    p.add_argument("--c2st", action="store_true",
+                   help="colour / any-folder data: also the classifier two-sample test (a small CNN trained to tell "
+                        "the samples from real pictures; its held-out accuracy, 0.5 = it cannot; ~10 s more)")
     p.add_argument("--value-range", default=None, choices=("uint8", "unit", "tanh"),
                    help=".npy files: the pixel range if inference (min < 0 -> [-1, 1]) is not wanted")
     p.set_defaults(handler="gan_lab.evaluation:run_evaluate_command")

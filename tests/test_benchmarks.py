@@ -2,9 +2,14 @@
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from conftest import DATA_DIR
+
+from gan_lab.cli import main
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -92,9 +97,24 @@ def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_pa
     rows = list(csv.DictReader(open(tmp_path / "colour_ttq-emoji-64-fast32+da-2-4.csv")))
     assert [float(r["mark_s"]) for r in rows] == [2.0, 4.0] and int(rows[1]["step"]) > int(rows[0]["step"]) > 0
     assert float(rows[0]["images_per_s"]) > 0 and "kid_random" in rows[0]
+    assert all(0.0 <= float(r["c2st"]) <= 1.0 for r in rows)  # the two-sample test at every mark
     summary = [f for f in files if f.endswith(".md")]
-    assert len(summary) == 1 and "closer than fast32" in (tmp_path / summary[0]).read_text()
+    text = (tmp_path / summary[0]).read_text()
+    assert len(summary) == 1 and "fast32+da: " in text and "closer on kid_random" in text and "on c2st" in text
     assert "peak RSS" in out and "load average before" in out
+
+
+def test_two_sample_validation_orders_real_blur_and_noise_and_scores_saved_generators(tmp_path):
+    run = tmp_path / "run"
+    assert main(["train", "--preset", "fast32", "--image-size", "64", "--width", "4", "--batch-size", "16",
+                 "--data-dir", str(DATA_DIR / "emoji-64"), "--max-steps", "2", "--out", str(run), "--quiet"]) == 0
+    shutil.copy(run / "generator.keras", run / "gen-2.keras")
+    out = _run("benchmarks/two_sample_validation.py", "--n", "120", "--seeds", "0", "--runs", str(run),
+               "--out", str(tmp_path / "v.txt"))
+    rows = {line[:44].strip(): float(line.split()[-1]) for line in (tmp_path / "v.txt").read_text().splitlines()[3:]}
+    assert abs(rows["real (the other half: the floor)"] - 0.5) < 0.15 and rows["uniform noise"] > 0.95
+    assert rows["real, blurred (Gaussian σ 3 px)"] > 0.7 and rows["run gen-2"] > 0.8  # 2 steps: far from real
+    assert "wrote" in out
 
 
 def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
