@@ -186,7 +186,8 @@ def interpolate(generator, n_rows: int = 8, steps: int = 10, method: str = "sler
         method: ``"slerp"`` (spherical, default) or ``"linear"``.
         output: the generator's output activation, ``"tanh"`` ([-1, 1]) or ``"sigmoid"`` ([0, 1]).
         noise_dim: the noise size D (default: read from the generator's input).
-        label: conditional generators only: a class for every row, one per row, or None (row i uses class i modulo the generator's class count).
+        label: conditional generators only: a class for every row, one per row, or None (row i uses class i
+            modulo the generator's class count).
             The label stays fixed along a row.
     """
     fn = _method(method)
