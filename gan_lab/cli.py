@@ -119,7 +119,8 @@ def add_evaluate(sub):
                         "(auto, default), let Keras download them (download: needs internet, e.g. Colab), or not (off)")
     p.add_argument("--c2st", action="store_true",
                    help="colour / any-folder data: also the classifier two-sample test (a small CNN trained to tell "
-                        "the samples from real pictures; its held-out accuracy, 0.5 = it cannot; ~10 s more)")
+                        "the samples from real pictures; its held-out accuracy, 0.5 = it cannot; slower: it trains "
+                        "a network)")
     p.add_argument("--value-range", default=None, choices=("uint8", "unit", "tanh"),
                    help=".npy files: the pixel range if inference (min < 0 -> [-1, 1]) is not wanted")
     p.set_defaults(handler="gan_lab.evaluation:run_evaluate_command")

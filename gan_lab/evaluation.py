@@ -435,7 +435,7 @@ def evaluate(images_or_generator, dataset: str = "mnist", n: int | None = DEFAUL
         two_sample: random-feature family only: also ``"c2st"``, the classifier two-sample test
             (:func:`gan_lab.two_sample.two_sample_accuracy`: a small CNN trained to tell up to
             :data:`TWO_SAMPLE_MAX` samples from as many reference pictures, its held-out accuracy; 0.5 = it
-            cannot). Stricter than the random-feature scores; about 10 s for 690 + 690 pictures at 64×64.
+            cannot). Stricter than the random-feature scores, and slower: it trains a network.
 
     Returns:
         classifier family: ``{"fcd", "score", "modes", "class_kl", "precision", "recall", "density",
