@@ -14,6 +14,9 @@ Layout of a run folder (``runs/<preset>-<dataset>-<time>/`` by default)::
                                            the raw one is then generator_raw.keras)
     checkpoints/                 ckpt-<step>.*: models, optimizers (their step counter is the run's global
                                  step), the sampling RNG state, seconds of training
+    cluster_labels.npz           self-conditioned runs (clusters, class_clusters): the images' k-means labels
+                                 and the fingerprint of the data they were computed from, so a resume on the
+                                 same data reads them instead of running k-means again
 
 The rules: a new run never starts in a folder that holds one; a run resumes from its newest readable
 checkpoint with the preset stored in ``preset.json`` (whatever preset or notebook made it); a damaged
@@ -23,6 +26,7 @@ or ``max_seconds`` reached), ``interrupted`` (a signal), ``diverged``.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import time
@@ -34,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 from gan_lab.data import dataset_label
-from gan_lab.files import atomic_write_json
+from gan_lab.files import atomic_write, atomic_write_json
 from gan_lab.presets import Preset
 from gan_lab.sampling import noise_dim_of, num_classes_of, sample as sample_images
 
@@ -66,6 +70,7 @@ class Run:
         self.history_path = self.folder / "history.csv"
         self.samples_dir = self.folder / "generated_samples"
         self.checkpoint_dir = self.folder / "checkpoints"
+        self.cluster_labels_path = self.folder / "cluster_labels.npz"
 
     def __repr__(self):
         return f"Run({str(self.folder)!r})"
@@ -122,6 +127,19 @@ class Run:
     def write_state(self, **state):
         atomic_write_json(self.state_path, state)
 
+    def read_cluster_labels(self, fingerprint: str):
+        """The k-means labels stored for the data with this fingerprint (:func:`data_fingerprint`), or None when
+        there are none, they were computed from other data, or the file is damaged."""
+        try:
+            with np.load(self.cluster_labels_path) as stored:
+                return stored["labels"] if str(stored["fingerprint"]) == fingerprint else None
+        except (OSError, KeyError, ValueError, EOFError):
+            return None
+
+    def write_cluster_labels(self, fingerprint: str, labels):
+        atomic_write(self.cluster_labels_path,
+                     lambda tmp: np.savez(tmp, labels=np.asarray(labels), fingerprint=fingerprint))
+
     # --- checkpoints ----------------------------------------------------------------------------------
     def checkpoint_prefixes(self) -> list[Path]:
         """Every ``ckpt-<step>`` this folder holds (an ``.index`` file is written last), newest first."""
@@ -154,6 +172,17 @@ class Run:
             return prefix
         raise RunError(f"no usable checkpoint in {self.checkpoint_dir}: " + "; ".join(errors)
                        + ". The run cannot be resumed; start a new run (nothing in the folder was changed)")
+
+
+def data_fingerprint(*arrays, **settings) -> str:
+    """A SHA-256 of the arrays' shapes, dtypes and bytes and of ``settings``: the same data and settings give the
+    same string."""
+    digest = hashlib.sha256(repr(sorted(settings.items())).encode())
+    for array in arrays:
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.shape}{array.dtype}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
 
 
 # --- using a finished (or interrupted) run ----------------------------------------------------------------

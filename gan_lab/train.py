@@ -26,7 +26,7 @@ from gan_lab.files import atomic_save_model
 from gan_lab.gan import build_gan
 from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
 from gan_lab.presets import Preset, resolve_precision
-from gan_lab.runs import Run, RunError, RunResult
+from gan_lab.runs import Run, RunError, RunResult, data_fingerprint
 from gan_lab.sampling import generate, uniform_noise
 
 GRID_PER_CLASS = 8      # conditional grids: one row of 8 per class ...
@@ -67,7 +67,7 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
     run, preset = _open_run(preset, out_dir, resume, epochs)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    preset, images, labels = _training_data(preset, images, data_dir, verbose=bool(verbose))
+    preset, images, labels, clusters_key = _training_data(preset, images, data_dir, bool(verbose), run)
     per_epoch = steps_per_epoch(len(images), preset.batch_size)
     target = max_steps if max_steps is not None else preset.epochs * per_epoch
 
@@ -90,6 +90,8 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
             run.check_writable()
         if not resume or epochs is not None:  # a resume may raise the epochs: later resumes keep them
             local.write_preset(preset)
+        if clusters_key:
+            local.write_cluster_labels(clusters_key, labels)
 
         watch = _Callbacks(gan, preset, local, checkpoint, seconds, per_epoch, target, max_seconds, strategy,
                            resume, clock, tensorboard, verbose)
@@ -206,10 +208,12 @@ def _check_budget(max_steps, max_seconds, epochs):
         raise ValueError(f"epochs = {epochs} is invalid: expected an integer >= 0")
 
 
-def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
-    """``(preset, images, labels)``: the data set's labels for a conditional preset (with ``class_clusters``:
-    clusters within each class) and the preset with their class count (:func:`_with_data_classes`), the
-    images' k-means clusters for a self-conditioned one (``clusters``), else None."""
+def _training_data(preset: Preset, images, data_dir, verbose: bool = True, run: Run | None = None):
+    """``(preset, images, labels, clusters_key)``: the data set's labels for a conditional preset (with
+    ``class_clusters``: clusters within each class) and the preset with their class count
+    (:func:`_with_data_classes`), the images' k-means clusters for a self-conditioned one (``clusters``), else
+    None. ``clusters_key`` (None without clusters) fingerprints what the k-means labels depend on: labels that
+    ``run`` stored under it are read instead of computed again (k-means takes seconds on MNIST)."""
     if images is None:
         images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir, image_size=preset.image_size,
                                       channels=preset.channels, verbose=verbose)
@@ -225,11 +229,16 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True):
     if preset.conditional:
         preset = _with_data_classes(preset, labels)
     images = check_not_empty(images)
-    if preset.clusters:  # self-conditioned: the labels are k-means clusters of the images (the data's are unused)
-        return preset, images, cluster_labels(images, preset.clusters, preset.seed)
-    if preset.class_clusters:  # the labels are clusters within each class
-        return preset, images, cluster_labels(images, preset.class_clusters, preset.seed, classes=labels)
-    return preset, images, labels if preset.conditional else None
+    if not (preset.clusters or preset.class_clusters):
+        return preset, images, labels if preset.conditional else None, None
+    # self-conditioned: the labels are k-means clusters of the images (the data's are unused), or of each class
+    classes = labels if preset.class_clusters else None
+    key = data_fingerprint(images, np.zeros(0) if classes is None else classes, seed=preset.seed,
+                           clusters=preset.clusters, class_clusters=preset.class_clusters)
+    stored = run.read_cluster_labels(key) if run else None
+    if stored is None:
+        stored = cluster_labels(images, preset.clusters or preset.class_clusters, preset.seed, classes=classes)
+    return preset, images, stored, key
 
 
 def _with_data_classes(preset: Preset, labels) -> Preset:

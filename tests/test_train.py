@@ -1,5 +1,6 @@
 """train(): a preset into a run folder: every preset, budgets on an injected clock, full batches, bf16,
 exact resume, mid-epoch resume, nothing to train, tiny data sets, unicode folders, failures while saving."""
+import importlib
 import json
 import os
 import signal
@@ -20,6 +21,8 @@ from gan_lab.presets import PRESETS, get_preset
 from gan_lab.runs import RunError, sample
 from gan_lab.sampling import num_classes_of
 from gan_lab.train import train
+
+train_module = importlib.import_module("gan_lab.train")  # the module (gan_lab.train is also the function)
 
 
 def test_short_real_mnist_run_learns(tmp_path, mnist_train):
@@ -245,7 +248,7 @@ def _weights(model):
     ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # DiffAugment's per-image draws
                     diff_augment="color,translation,cutout")),
     ("fast_infogan", dict(noise_dim=12, width=8, info_codes=4)),         # InfoGAN's code head in the checkpoint
-    ("cgan", dict(noise_dim=12, width=8, clusters=6)),                   # k-means clusters recomputed on resume
+    ("cgan", dict(noise_dim=12, width=8, clusters=6)),                   # k-means clusters read back on resume
     ("fast", dict(noise_dim=12, width=8, class_clusters=2)),             # clusters within classes
 ])
 def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small, name, overrides):
@@ -268,6 +271,33 @@ def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small,
             np.testing.assert_array_equal(wa, wb)
     losses = lambda run: [(r["step"], r["d_loss"], r["g_loss"]) for r in read_history(run / "history.csv")]
     assert losses(tmp_path / "whole") == losses(tmp_path / "parts")
+
+
+@pytest.mark.parametrize("name, overrides", [("cgan", dict(clusters=6)), ("fast", dict(class_clusters=2))])
+def test_a_resume_reads_the_k_means_labels_the_run_stored(tmp_path, mnist_small, monkeypatch, name, overrides):
+    """Regression: k-means ran again on every resume (about 9 s on MNIST). The labels are kept in the run folder
+    with a fingerprint of the data; other data (or other class labels) are clustered anew."""
+    preset = get_preset(name, noise_dim=12, width=8, batch_size=16, sample_every=10 ** 6, sample_unit="step",
+                        **overrides)
+    images, classes = mnist_small[0][:200], mnist_small[1][:200]
+    data = (images, classes) if preset.conditional else images
+    first = train(preset, tmp_path / "run", max_steps=2, images=data, verbose=0, log=None)
+    computed = np.load(tmp_path / "run" / "cluster_labels.npz")["labels"]
+    assert computed.shape == (200,) and len(np.unique(computed)) > 1
+
+    def no_kmeans(*args, **kwargs):
+        raise AssertionError("k-means ran again")
+    monkeypatch.setattr(train_module, "cluster_labels", no_kmeans)
+    resumed = train(None, tmp_path / "run", resume=True, max_steps=4, images=data, verbose=0, log=None)
+    assert (first.step, resumed.step) == (2, 4)
+
+    other = (images[::-1].copy(), classes[::-1].copy()) if preset.conditional else images[::-1].copy()
+    with pytest.raises(AssertionError, match="k-means ran again"):
+        train(None, tmp_path / "run", resume=True, max_steps=6, images=other, verbose=0, log=None)
+    if preset.conditional:  # same images, other class labels: other clusters
+        relabelled = (images, (classes + 1) % 10)
+        with pytest.raises(AssertionError, match="k-means ran again"):
+            train(None, tmp_path / "run", resume=True, max_steps=6, images=relabelled, verbose=0, log=None)
 
 
 def test_a_run_stopped_mid_epoch_resumes_the_missing_steps_only(tmp_path, mnist_small):
