@@ -21,7 +21,7 @@ import tensorflow as tf
 from gan_lab.augment import make_augment
 from gan_lab.data import to_unit_range
 from gan_lab.distribute import loggable
-from gan_lab.losses import get_loss, gradient_penalty, info_code_loss
+from gan_lab.losses import get_loss, gradient_penalty, info_code_loss, r1_penalty
 from gan_lab.models import cluster_of_noise, code_of_noise, preset_pair, with_code_head
 from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
@@ -90,7 +90,7 @@ class StepSeeds:
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds: StepSeeds,
                noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
                flip_labels: bool = False, augment=None, code_head=None, info_weight: float = 1.0,
-               label_of_noise=None):
+               label_of_noise=None, r1_weight: float = 0.0):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
@@ -103,6 +103,7 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     for clusters within classes, on ``[noise, classes]`` with uniform random classes; the discriminator on
     ``[images, clusters]``.
     WGAN-GP: ``gp_weight`` (λ) adds λ·:func:`gan_lab.losses.gradient_penalty` to the critic's loss.
+    R1: ``r1_weight`` (γ) adds γ/2·:func:`gan_lab.losses.r1_penalty` on the real batch to the discriminator's.
     ``flip_labels``: ``d_loss_fn`` flips targets at random and takes a ``seed=`` (see :func:`resolve_losses`).
     ``augment``: ``augment(images, seed)`` applied to the real and the fake images before the discriminator, in
     both updates (DiffAugment, :mod:`gan_lab.augment`), with seeds from ``seeds`` (not to the penalty's x̂).
@@ -162,6 +163,8 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
                 d_loss = d_loss + gp_weight * gradient_penalty(lambda x: D(x, labels), real,
                                                                tf.cast(fake, real.dtype),
                                                                seed=seeds(k, seeds.GP_ALPHA))
+            if r1_weight:
+                d_loss = d_loss + 0.5 * r1_weight * r1_penalty(lambda x: D(x, labels), real)
             total = d_loss + info_weight * info if code_head is not None else d_loss
             scaled = total / replicas if replicas > 1 else total
         d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
@@ -238,7 +241,8 @@ class GAN(keras.Model):
 
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
                  ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int | None = None, augment=None,
-                 info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, **kwargs):
+                 info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, r1_weight: float = 0.0,
+                 **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -246,6 +250,7 @@ class GAN(keras.Model):
         self.cluster_frequencies = None if cluster_frequencies is None else np.asarray(cluster_frequencies).tolist()
         self.num_classes = num_classes_of(generator) if num_classes is None else int(num_classes)
         self.gp_weight = float(gp_weight)
+        self.r1_weight = float(r1_weight)
         self.augment = augment  # DiffAugment: augment(images, seed) before D (gan_lab.augment.make_augment)
         self.code_head = with_code_head(discriminator, info_codes) if info_codes else None
         self.info_weight = float(info_weight)
@@ -317,7 +322,8 @@ class GAN(keras.Model):
                          self.d_loss_fn, self.g_loss_fn, real, self.seeds, self.noise_dim, self.d_steps,
                          labels=labels if takes_labels else None, num_classes=self.num_classes,
                          gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment,
-                         code_head=self.code_head, info_weight=self.info_weight, label_of_noise=label_of_noise)
+                         code_head=self.code_head, info_weight=self.info_weight, label_of_noise=label_of_noise,
+                         r1_weight=self.r1_weight)
         if self.ema_generator is not None:
             self._update_ema()
         return loggable(out)
@@ -411,7 +417,7 @@ def build_gan(preset, cluster_frequencies=None) -> GAN:
         generator, discriminator = preset_pair(preset, cluster_frequencies)
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
-                  info_codes=preset.info_codes, info_weight=preset.info_weight,
+                  info_codes=preset.info_codes, info_weight=preset.info_weight, r1_weight=preset.r1_weight,
                   cluster_frequencies=(generator.get_layer("cluster").frequencies
                                        if preset.clusters or preset.class_clusters else None))
     finally:

@@ -44,6 +44,7 @@ class Preset:
     output: str = "tanh"              # generator output / data scaling: "tanh" → [-1, 1], "sigmoid" → [0, 1]
     ema_decay: float = 0.0            # > 0: sample from an exponential moving average of G's weights
     gp_weight: float = 0.0            # WGAN-GP gradient penalty λ (10 in the paper); 0 = off
+    r1_weight: float = 0.0            # R1 penalty γ on D's gradient at real images (Mescheder et al. 2018); 0 = off
     spectral_norm: bool = False       # wrap the discriminator's Dense/Conv layers in spectral normalization
     diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
                                       # "color,translation,cutout" (gan_lab.augment); "" = off
@@ -129,8 +130,9 @@ class Preset:
             raise bad("flip_prob", "a number in [0, 0.5]")
         if not 0.0 <= self.ema_decay < 1.0:
             raise bad("ema_decay", "a number in [0, 1) (0 turns the moving average off)")
-        if self.gp_weight < 0:
-            raise bad("gp_weight", "a number >= 0")
+        for name in ("gp_weight", "r1_weight"):
+            if getattr(self, name) < 0:
+                raise bad(name, "a number >= 0 (0 turns the penalty off)")
         if self.info_codes and not 2 <= self.info_codes < self.noise_dim:
             raise bad("info_codes", f"0 (off) or from 2 to noise_dim - 1 = {self.noise_dim - 1} (the code is read "
                       "from the first info_codes noise values)")

@@ -4,11 +4,12 @@ import functools
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from gan_lab import models
 from gan_lab.data import make_dataset
 from gan_lab.gan import GAN, StepSeeds, build_gan, gan_update, make_train_step, run_a_gan
-from gan_lab.losses import get_loss
+from gan_lab.losses import get_loss, r1_penalty
 from gan_lab.models import cluster_of_noise
 from gan_lab.presets import get_preset
 
@@ -59,6 +60,28 @@ def test_d_steps_and_label_tricks_run(mnist_small):
     assert np.isfinite(float(out["d_loss"]))
     with pytest.raises(ValueError, match="label_smoothing"):
         make_train_step(g, d, d_opt, g_opt, loss="lsgan", label_smoothing=0.1)
+
+
+def test_r1_weight_adds_half_gamma_times_the_penalty_to_the_discriminator_loss(mnist_small):
+    """r1_weight γ: the reported d_loss of an update is the plain one + γ/2 · R1 of the discriminator (as it was
+    before the update) at the real batch; the generator's loss is unchanged; build_gan passes the preset's γ."""
+    batch = tf.constant(next(iter(make_dataset(mnist_small[0][:32], 32, seed=0, flatten=True))))
+
+    def first_update(gamma):
+        keras.utils.set_random_seed(0)
+        g, d = models.dc_generator(noise_dim=8), models.dc_discriminator()
+        r1 = float(r1_penalty(lambda x: d(x, training=True), batch))
+        opts = [keras.optimizers.Adam(1e-3, 0.5) for _ in range(2)]
+        d_fn, g_fn = get_loss("bce")
+        out = gan_update(g, d, *opts, d_fn, g_fn, batch, StepSeeds(0, opts[1].iterations, 1), 8,
+                         r1_weight=gamma)
+        return float(out["d_loss"]), float(out["g_loss"]), r1
+
+    plain, penalised = first_update(0.0), first_update(4.0)
+    assert penalised[2] > 0 and penalised[2] == pytest.approx(plain[2])
+    assert penalised[0] == pytest.approx(plain[0] + 0.5 * 4.0 * penalised[2], rel=1e-5)
+    assert penalised[1] != plain[1]  # the discriminator the generator step sees was trained with the penalty
+    assert build_gan(get_preset("fast64", r1_weight=0.5, width=8)).r1_weight == 0.5
 
 
 def test_run_a_gan_loop_shows_grids_and_records_history(mnist_small):

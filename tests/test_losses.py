@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from gan_lab import checks, losses
-from gan_lab.losses import gradient_penalty
+from gan_lab.losses import gradient_penalty, r1_penalty
 
 LOG2 = math.log(2.0)
 
@@ -251,6 +251,35 @@ def test_gradient_penalty_matches_a_finite_difference_reference():
     # one α per example: a batch-wide α would give a different value
     other = float(gradient_penalty(critic_tf, tf.constant(real), tf.constant(fake), alpha=tf.constant(alpha[:1])))
     assert other != pytest.approx(reference, rel=1e-3)
+
+
+def test_r1_penalty_is_the_squared_gradient_norm_at_the_real_images():
+    """Mescheder et al. 2018, eq. 9: E_x ‖∇_x D(x)‖², the norm over every pixel dimension, by central
+    differences of a nonlinear critic (independent of TensorFlow's gradients)."""
+    rng = np.random.default_rng(1)
+    n, h, w = 3, 4, 2
+    A, c = rng.normal(size=(h * w * 2, 5)), rng.normal(size=5)
+    real = rng.normal(size=(n, h, w, 2))
+
+    def critic_np(x):  # f(x) = Σ_j c_j tanh((x_flat A)_j)
+        return np.tanh(x.reshape(len(x), -1) @ A) @ c
+
+    def critic_tf(x):
+        return tf.tanh(tf.reshape(x, [tf.shape(x)[0], -1]) @ tf.constant(A)) @ tf.constant(c[:, None])
+
+    eps, squares = 1e-6, []
+    for i in range(n):
+        x = real[i].reshape(-1)
+        g = [(critic_np((x + e).reshape(1, h, w, 2))[0] - critic_np((x - e).reshape(1, h, w, 2))[0]) / (2 * eps)
+             for e in np.eye(len(x)) * eps]
+        squares.append(np.sum(np.square(g)))
+    got = float(r1_penalty(critic_tf, tf.constant(real)))
+    assert got == pytest.approx(np.mean(squares), rel=1e-6)
+    # a critic flat on the data has no penalty; a linear one w·x has ‖w‖² at every image
+    assert float(r1_penalty(lambda x: tf.reduce_sum(x * 0.0, axis=[1, 2, 3]), tf.constant(real))) == 0.0
+    weights = rng.normal(size=(h, w, 2))
+    linear = float(r1_penalty(lambda x: tf.reduce_sum(x * weights, axis=[1, 2, 3]), tf.constant(real)))
+    assert linear == pytest.approx(np.sum(weights ** 2), rel=1e-9)
 
 
 def test_info_code_loss_is_the_code_cross_entropy():
