@@ -6,7 +6,8 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
   g7, g14      an extra 3×3 conv at 7×7 / 14×14 in G;  d3, d7: an extra conv in D (to 4×4 / at 7×7)
   mbstd        minibatch standard deviation feature in D (Karras et al. 2018)
   dropout      dropout before D's logit
-  r1, r1_every R1 penalty on real images (Mescheder et al. 2018), lazily every r1_every steps
+  r1, r1_every R1 penalty on real images (Mescheder et al. 2018), lazily every r1_every steps (the preset
+               field r1_weight is R1 at every step)
   info, info_w, qhidden
                the first InfoGAN prototype (`--set '{"architecture": "info"}'`, info >= 10: samples are drawn
                with codes 0-9 in turn): a label-embedding generator
@@ -38,6 +39,7 @@ import tensorflow as tf
 from keras import layers
 
 from gan_lab import evaluation, gan as gan_mod, models
+from gan_lab.losses import r1_penalty
 from gan_lab.presets import get_preset
 from gan_lab.train import train
 
@@ -131,11 +133,7 @@ if R1:
         def r1_step():
             x = tf.reshape(real, [-1, 28, 28, 1])
             with tf.GradientTape() as tape:
-                with tf.GradientTape() as inner:
-                    inner.watch(x)
-                    s = tf.reduce_sum(tf.cast(discriminator(x, training=True), tf.float32))
-                g = inner.gradient(s, x)
-                pen = tf.reduce_mean(tf.reduce_sum(tf.square(g), axis=[1, 2, 3]))
+                pen = r1_penalty(lambda t: tf.cast(discriminator(t, training=True), tf.float32), x)
                 loss = 0.5 * R1 * R1_EVERY * pen
             v = discriminator.trainable_variables
             d_optimizer.apply_gradients(zip(tape.gradient(loss, v), v))
