@@ -116,7 +116,8 @@ def preset_models(preset):
 
 def preset_update_flops(preset) -> dict:
     """:func:`update_flops` of a preset's architecture at its batch size and ``d_steps``. A gradient penalty
-    (``gp_weight``, WGAN-GP) adds a double backward pass through D that is not counted: a lower bound then."""
+    (``gp_weight``, WGAN-GP; ``r1_weight``, R1) adds a double backward pass through D that is not counted: a lower
+    bound then."""
     generator, discriminator = preset_models(preset)
     return update_flops(generator, discriminator, preset.batch_size, preset.d_steps)
 

@@ -335,9 +335,10 @@ register(Preset(
     batch_size=64, epochs=2000, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999,
     sample_every=250, sample_unit="step", reference="Radford et al. 2016 at half width (benchmarks/README.md)"))
 register(PRESETS["dcgan64_half"].replace(
-    name="fast64", description="CPU recipe at 64×64 RGB: the half-width DCGAN-64 with Adam 5e-4 (β1 0.5) and bf16 "
-    "compute where the CPU has it (precision auto), batch 64, EMA sampling", g_lr=5e-4, d_lr=5e-4, precision="auto",
-    reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers.txt)"))
+    name="fast64", description="CPU recipe at 64×64 RGB: the half-width DCGAN-64 with spectral norm on D, Adam 5e-4 "
+    "(β1 0.5) and bf16 compute where the CPU has it (precision auto), batch 64, EMA sampling", g_lr=5e-4, d_lr=5e-4,
+    spectral_norm=True, precision="auto",
+    reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers_c2st-2026-11-28.txt)"))
 register(Preset(
     name="fast32", description="CPU starting point at 32×32 RGB: half-width DCGAN (32 channels), batch 64, EMA sampling",
     dataset="folder", image_size=32, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=32,

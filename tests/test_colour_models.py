@@ -67,7 +67,7 @@ def test_colour_presets_state_their_flops_and_validate():
     flops = {name: preset_flops(PRESETS[name]) for name in COLOUR_PRESETS}
     assert flops["keras_faces"]["generator"] > 20 * flops["fast64"]["generator"]
     assert flops["fast32"]["generator"] < flops["fast64"]["generator"] < flops["dcgan64"]["generator"]
-    assert flops["fast64"] == flops["dcgan64_half"]  # the same networks, trained faster (lr, bf16)
+    assert flops["fast64"] == flops["dcgan64_half"]  # the same layers (spectral norm: a power step per update)
     for name in COLOUR_PRESETS:
         p = PRESETS[name].validate()
         assert p.channels == 3 and p.image_size in (32, 64) and p.dataset == ("cifar10" if p.conditional else "folder")
