@@ -67,7 +67,7 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
     run, preset = _open_run(preset, out_dir, resume, epochs)
     if deterministic:
         tf.config.experimental.enable_op_determinism()
-    preset, images, labels, clusters_key = _training_data(preset, images, data_dir, bool(verbose), run)
+    preset, images, labels, new_clusters = _training_data(preset, images, data_dir, bool(verbose), run)
     per_epoch = steps_per_epoch(len(images), preset.batch_size)
     target = max_steps if max_steps is not None else preset.epochs * per_epoch
 
@@ -90,8 +90,8 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
             run.check_writable()
         if not resume or epochs is not None:  # a resume may raise the epochs: later resumes keep them
             local.write_preset(preset)
-        if clusters_key:
-            local.write_cluster_labels(clusters_key, labels)
+        if new_clusters:  # k-means ran: keep its labels for the next resume
+            local.write_cluster_labels(new_clusters, labels)
 
         watch = _Callbacks(gan, preset, local, checkpoint, seconds, per_epoch, target, max_seconds, strategy,
                            resume, clock, tensorboard, verbose)
@@ -209,11 +209,12 @@ def _check_budget(max_steps, max_seconds, epochs):
 
 
 def _training_data(preset: Preset, images, data_dir, verbose: bool = True, run: Run | None = None):
-    """``(preset, images, labels, clusters_key)``: the data set's labels for a conditional preset (with
+    """``(preset, images, labels, new_clusters)``: the data set's labels for a conditional preset (with
     ``class_clusters``: clusters within each class) and the preset with their class count
     (:func:`_with_data_classes`), the images' k-means clusters for a self-conditioned one (``clusters``), else
-    None. ``clusters_key`` (None without clusters) fingerprints what the k-means labels depend on: labels that
-    ``run`` stored under it are read instead of computed again (k-means takes seconds on MNIST)."""
+    None. k-means labels that ``run`` stored for the same data (its fingerprint: images, class labels, k, seed)
+    are read instead of computed again (k-means takes seconds on MNIST); ``new_clusters`` is that fingerprint
+    when k-means ran (the labels are then to be stored), else None."""
     if images is None:
         images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir, image_size=preset.image_size,
                                       channels=preset.channels, verbose=verbose)
@@ -236,9 +237,10 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True, run: 
     key = data_fingerprint(images, np.zeros(0) if classes is None else classes, seed=preset.seed,
                            clusters=preset.clusters, class_clusters=preset.class_clusters)
     stored = run.read_cluster_labels(key) if run else None
-    if stored is None:
-        stored = cluster_labels(images, preset.clusters or preset.class_clusters, preset.seed, classes=classes)
-    return preset, images, stored, key
+    if stored is not None:
+        return preset, images, stored, None
+    return preset, images, cluster_labels(images, preset.clusters or preset.class_clusters, preset.seed,
+                                          classes=classes), key
 
 
 def _with_data_classes(preset: Preset, labels) -> Preset:

@@ -284,7 +284,8 @@ def test_a_resume_reads_the_k_means_labels_the_run_stored(tmp_path, mnist_small,
     images, classes = mnist_small[0][:200], mnist_small[1][:200]
     data = (images, classes) if preset.conditional else images
     first = train(preset, tmp_path / "run", max_steps=2, images=data, verbose=0, log=None)
-    computed = np.load(tmp_path / "run" / "cluster_labels.npz")["labels"]
+    stored = tmp_path / "run" / "cluster_labels.npz"
+    computed, written = np.load(stored)["labels"], stored.stat().st_mtime_ns
     assert computed.shape == (200,) and len(np.unique(computed)) > 1
 
     def no_kmeans(*args, **kwargs):
@@ -292,6 +293,7 @@ def test_a_resume_reads_the_k_means_labels_the_run_stored(tmp_path, mnist_small,
     monkeypatch.setattr(train_module, "cluster_labels", no_kmeans)
     resumed = train(None, tmp_path / "run", resume=True, max_steps=4, images=data, verbose=0, log=None)
     assert (first.step, resumed.step) == (2, 4)
+    assert stored.stat().st_mtime_ns == written  # read back, not written again
 
     other = (images[::-1].copy(), classes[::-1].copy()) if preset.conditional else images[::-1].copy()
     with pytest.raises(AssertionError, match="k-means ran again"):
