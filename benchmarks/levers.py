@@ -6,8 +6,8 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
   g7, g14      an extra 3×3 conv at 7×7 / 14×14 in G;  d3, d7: an extra conv in D (to 4×4 / at 7×7)
   mbstd        minibatch standard deviation feature in D (Karras et al. 2018)
   dropout      dropout before D's logit
-  r1, r1_every R1 penalty on real images (Mescheder et al. 2018), lazily every r1_every steps (the preset
-               field r1_weight is R1 at every step)
+  r1           R1 penalty on real images (Mescheder et al. 2018) in the `info` prototype's own train step (for
+               every other variant use the preset fields: `--set '{"r1_weight": 0.1, "r1_every": 16}'`)
   info, info_w, qhidden
                the first InfoGAN prototype (`--set '{"architecture": "info"}'`, info >= 10: samples are drawn
                with codes 0-9 in turn): a label-embedding generator
@@ -39,7 +39,6 @@ import tensorflow as tf
 from keras import layers
 
 from gan_lab import evaluation, gan as gan_mod, models
-from gan_lab.losses import r1_penalty
 from gan_lab.presets import get_preset
 from gan_lab.train import train
 
@@ -119,31 +118,6 @@ def xs_discriminator(width=64):
 models.register_architecture("xs", xs_generator, xs_discriminator)
 
 R1 = float(K.get("r1", 0.0))
-R1_EVERY = int(K.get("r1_every", 1))
-if R1:
-    orig = gan_mod.gan_update
-
-    def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds,
-                   *args, **kwargs):
-        # gan_lab's update, then R1 in its own tape as a separate D step (lazy regularisation, StyleGAN2 style)
-        out = orig(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds,
-                   *args, **kwargs)
-        step = tf.cast(seeds.step_variable, tf.int64)
-
-        def r1_step():
-            x = tf.reshape(real, [-1, 28, 28, 1])
-            with tf.GradientTape() as tape:
-                pen = r1_penalty(lambda t: tf.cast(discriminator(t, training=True), tf.float32), x)
-                loss = 0.5 * R1 * R1_EVERY * pen
-            v = discriminator.trainable_variables
-            d_optimizer.apply_gradients(zip(tape.gradient(loss, v), v))
-            return pen
-
-        pen = tf.cond(step % R1_EVERY == 0, r1_step, lambda: tf.constant(0.0))
-        out["r1"] = pen
-        return out
-
-    gan_mod.gan_update = gan_update
 
 
 INFO = int(K.get("info", 0))

@@ -87,10 +87,18 @@ class StepSeeds:
                                            dtype=tf.int32)
 
 
+def check_lazy_r1(r1_weight: float, r1_every: int, replicas: int):
+    """Lazy R1 (``r1_every`` > 1) steps the optimizer inside ``tf.cond``, which ``tf.distribute`` cannot
+    synchronize across replicas: a ValueError saying what to do instead when there are several."""
+    if r1_weight and r1_every > 1 and replicas > 1:
+        raise ValueError(f"lazy R1 (r1_every = {r1_every}) does not work with {replicas} replicas: train on one "
+                         "device, or use r1_every = 1 (the penalty in every discriminator step)")
+
+
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds: StepSeeds,
                noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
                flip_labels: bool = False, augment=None, code_head=None, info_weight: float = 1.0,
-               label_of_noise=None, r1_weight: float = 0.0):
+               label_of_noise=None, r1_weight: float = 0.0, r1_every: int = 1):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
@@ -103,7 +111,10 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     for clusters within classes, on ``[noise, classes]`` with uniform random classes; the discriminator on
     ``[images, clusters]``.
     WGAN-GP: ``gp_weight`` (λ) adds λ·:func:`gan_lab.losses.gradient_penalty` to the critic's loss.
-    R1: ``r1_weight`` (γ) adds γ/2·:func:`gan_lab.losses.r1_penalty` on the real batch to the discriminator's.
+    R1: ``r1_weight`` (γ) adds γ/2·:func:`gan_lab.losses.r1_penalty` on the real batch to the discriminator's
+    loss; with ``r1_every`` N > 1 it is lazy instead (Karras et al. 2020, StyleGAN2 §3.1): after every N-th
+    update, one extra discriminator step on γ·N/2·R1 alone, and no penalty in the other steps (the cost of R1's
+    double backward pass divided by N).
     ``flip_labels``: ``d_loss_fn`` flips targets at random and takes a ``seed=`` (see :func:`resolve_losses`).
     ``augment``: ``augment(images, seed)`` applied to the real and the fake images before the discriminator, in
     both updates (DiffAugment, :mod:`gan_lab.augment`), with seeds from ``seeds`` (not to the penalty's x̂).
@@ -163,7 +174,7 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
                 d_loss = d_loss + gp_weight * gradient_penalty(lambda x: D(x, labels), real,
                                                                tf.cast(fake, real.dtype),
                                                                seed=seeds(k, seeds.GP_ALPHA))
-            if r1_weight:
+            if r1_weight and r1_every == 1:
                 d_loss = d_loss + 0.5 * r1_weight * r1_penalty(lambda x: D(x, labels), real)
             total = d_loss + info_weight * info if code_head is not None else d_loss
             scaled = total / replicas if replicas > 1 else total
@@ -180,6 +191,19 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
            "real_score": tf.reduce_mean(real_out), "fake_score": tf.reduce_mean(fake_out)}
     if code_head is not None:
         out["info_loss"] = info
+    if r1_weight and r1_every > 1:
+        check_lazy_r1(r1_weight, r1_every, replicas)
+
+        def lazy_r1_step():
+            with tf.GradientTape() as tape:
+                loss = 0.5 * r1_weight * r1_every * r1_penalty(lambda x: D(x, labels), real)
+                scaled = loss / replicas if replicas > 1 else loss
+            grads = tape.gradient(scaled, d_vars)  # None for biases of the last layer: R1 does not depend on them
+            d_optimizer.apply_gradients([(g, v) for g, v in zip(grads, d_vars) if g is not None])
+            return loss
+
+        step = tf.cast(seeds.step_variable, tf.int64)  # updates done, this one included (G's step counter)
+        tf.cond(step % r1_every == 0, lazy_r1_step, lambda: tf.constant(0.0))
     return out
 
 
@@ -242,7 +266,7 @@ class GAN(keras.Model):
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
                  ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int | None = None, augment=None,
                  info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, r1_weight: float = 0.0,
-                 **kwargs):
+                 r1_every: int = 1, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -251,6 +275,7 @@ class GAN(keras.Model):
         self.num_classes = num_classes_of(generator) if num_classes is None else int(num_classes)
         self.gp_weight = float(gp_weight)
         self.r1_weight = float(r1_weight)
+        self.r1_every = int(r1_every)
         self.augment = augment  # DiffAugment: augment(images, seed) before D (gan_lab.augment.make_augment)
         self.code_head = with_code_head(discriminator, info_codes) if info_codes else None
         self.info_weight = float(info_weight)
@@ -323,7 +348,7 @@ class GAN(keras.Model):
                          labels=labels if takes_labels else None, num_classes=self.num_classes,
                          gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment,
                          code_head=self.code_head, info_weight=self.info_weight, label_of_noise=label_of_noise,
-                         r1_weight=self.r1_weight)
+                         r1_weight=self.r1_weight, r1_every=self.r1_every)
         if self.ema_generator is not None:
             self._update_ema()
         return loggable(out)
@@ -418,7 +443,7 @@ def build_gan(preset, cluster_frequencies=None) -> GAN:
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
                   info_codes=preset.info_codes, info_weight=preset.info_weight, r1_weight=preset.r1_weight,
-                  cluster_frequencies=(generator.get_layer("cluster").frequencies
+                  r1_every=preset.r1_every, cluster_frequencies=(generator.get_layer("cluster").frequencies
                                        if preset.clusters or preset.class_clusters else None))
     finally:
         keras.config.set_dtype_policy(previous_policy)

@@ -23,7 +23,7 @@ from gan_lab.clusters import cluster_frequencies, cluster_labels
 from gan_lab.data import (check_not_empty, dataset_label, load_dataset, resolve_dataset, steps_per_epoch,
                           to_unit_range, training_batches)
 from gan_lab.files import atomic_save_model
-from gan_lab.gan import build_gan
+from gan_lab.gan import build_gan, check_lazy_r1
 from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
 from gan_lab.presets import Preset, resolve_precision
 from gan_lab.runs import Run, RunError, RunResult, data_fingerprint
@@ -62,6 +62,8 @@ def train(preset: Preset | None, out_dir=None, *, max_steps: int | None = None, 
     strategy = strategy or tf.distribute.get_strategy()
     _check_budget(max_steps, max_seconds, epochs)
     distribute.check_budget(strategy, max_seconds)
+    if preset is not None:
+        check_lazy_r1(preset.r1_weight, preset.r1_every, strategy.num_replicas_in_sync)
     if preset is not None and images is None:
         preset = preset.replace(dataset=resolve_dataset(preset.dataset, data_dir))
     run, preset = _open_run(preset, out_dir, resume, epochs)

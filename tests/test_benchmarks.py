@@ -128,7 +128,8 @@ def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
 
 def test_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
     results = tmp_path / "levers.txt"
-    for name, preset_set, knobs in (("xs", '{"architecture": "xs", "batch_size": 16}', '{"d3": 1, "mbstd": 1, "r1": 0.2}'),
+    for name, preset_set, knobs in (("xs", '{"architecture": "xs", "batch_size": 16, "r1_weight": 0.2, "r1_every": 2}',
+                                     '{"d3": 1, "mbstd": 1}'),
                                     ("info", '{"architecture": "info", "batch_size": 16}', '{"info": 10, "r1": 0.1}')):
         _run("benchmarks/levers.py", "--name", name, "--preset", "fast_unconditional_plain", "--set",
              preset_set, "--knobs", knobs, "--steps", "2", "4", "--n", "200", "--raw", "--results", str(results))

@@ -73,6 +73,7 @@ def test_cli_user_error_is_one_line_without_traceback():
     (["train", "--noise-dim", "1000000000"], "noise_dim = 1000000000 is invalid: expected a positive integer up to"),
     (["train", "--spectral-norm", "maybe"], "spectral_norm takes a yes/no value, got 'maybe'"),
     (["train", "--cpu-replicas", "0"], "cpu_replicas = 0 is invalid"),
+    (["train", "--r1-every", "0"], "r1_every = 0 is invalid: expected a positive integer"),
     (["sample", "RUN", "--n", "0", "--out", "x.npy"], "n = 0 is invalid"),
     (["train", "--resume", "RUN"], "--resume RUN_DIR continues the run in that folder: drop --out"),
 ])

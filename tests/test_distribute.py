@@ -36,6 +36,18 @@ def test_mirrored_cli_run_with_two_cpu_replicas(tmp_path):
     assert (run / "generator.keras").exists() and (run / "final_grid.png").exists()
 
 
+def test_lazy_r1_with_two_replicas_is_a_clear_error_before_any_folder_is_made(tmp_path):
+    """Lazy R1 steps the optimizer inside tf.cond, which MirroredStrategy cannot synchronize (a RuntimeError
+    deep in fit() before the check): now one line saying what to do, and no run folder."""
+    run = tmp_path / "run"
+    p = subprocess.run([sys.executable, "-m", "gan_lab", "train", "--preset", "fast", "--strategy", "mirrored",
+                        "--cpu-replicas", "2", "--r1-weight", "0.1", "--r1-every", "2", "--max-steps", "2",
+                        "--quiet", "--out", str(run)], capture_output=True, text=True, timeout=600, env=ENV, cwd=REPO)
+    assert p.returncode != 0
+    assert "lazy R1 (r1_every = 2) does not work with 2 replicas" in p.stderr + p.stdout
+    assert "Traceback" not in p.stderr and not run.exists()
+
+
 def _free_ports(n):
     socks = [socket.socket() for _ in range(n)]
     for s in socks:

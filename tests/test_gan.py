@@ -84,6 +84,38 @@ def test_r1_weight_adds_half_gamma_times_the_penalty_to_the_discriminator_loss(m
     assert build_gan(get_preset("fast64", r1_weight=0.5, width=8)).r1_weight == 0.5
 
 
+def test_lazy_r1_is_an_extra_discriminator_step_on_n_times_the_penalty_every_n_updates(mnist_small):
+    """r1_every N = 2 (lazy R1, Karras et al. 2020): update 1 is the plain update (no penalty, no extra step);
+    after update 2, one more D step on γ·N/2·R1 alone, so D's weights are the plain run's minus lr·∇(γ·N/2·R1)
+    (plain SGD, so the step can be written down); the reported d_loss has no penalty in it."""
+    batch = tf.constant(next(iter(make_dataset(mnist_small[0][:32], 32, seed=0, flatten=True))))
+    gamma, every, lr = 3.0, 2, 0.05
+
+    def two_updates(r1_weight):
+        keras.utils.set_random_seed(0)
+        g, d = models.dc_generator(noise_dim=8), models.dc_discriminator()
+        d_opt, g_opt = keras.optimizers.SGD(lr), keras.optimizers.Adam(1e-3, 0.5)
+        d_fn, g_fn = get_loss("bce")
+        seeds = StepSeeds(0, g_opt.iterations, 1)
+        update = tf.function(lambda: gan_update(g, d, d_opt, g_opt, d_fn, g_fn, batch, seeds, 8,
+                                                r1_weight=r1_weight, r1_every=every))
+        outs = [update() for _ in range(2)]
+        return d, d_opt, [float(o["d_loss"]) for o in outs]
+
+    d_plain, opt_plain, losses_plain = two_updates(0.0)
+    d_lazy, opt_lazy, losses_lazy = two_updates(gamma)
+    assert int(opt_plain.iterations) == 2 and int(opt_lazy.iterations) == 3
+    assert losses_lazy == pytest.approx(losses_plain, rel=1e-6)
+    with tf.GradientTape() as tape:
+        loss = 0.5 * gamma * every * r1_penalty(lambda x: d_plain(x, training=True), batch)
+    grads = tape.gradient(loss, d_plain.trainable_variables)
+    for v_plain, v_lazy, grad in zip(d_plain.trainable_variables, d_lazy.trainable_variables, grads):
+        expected = v_plain.numpy() - (0.0 if grad is None else lr * grad.numpy())
+        np.testing.assert_allclose(v_lazy.numpy(), expected, rtol=1e-4, atol=1e-6)
+    assert any(g is not None and float(tf.reduce_max(tf.abs(g))) > 0 for g in grads)
+    assert build_gan(get_preset("fast64", r1_weight=0.1, r1_every=16, width=8)).r1_every == 16
+
+
 def test_run_a_gan_loop_shows_grids_and_records_history(mnist_small):
     keras.utils.set_random_seed(0)
     shown = []
