@@ -10,8 +10,12 @@ one run on one machine state. Prints a table and the ratios, and writes under `-
 
     colour_ttq-<data>-<variant>-<marks>.csv     one per variant (rows per mark; its own file, never another's)
     colour_ttq-<data>-<variant>-<marks>.png     its 100 final images
-    colour_ttq-<data>-summary-<variants>.md     the table and ratios of this invocation
+    colour_ttq-<data>-summary-<variants>.md     the table and ratios of this invocation (each variant against
+                                                every one before it, every score, every mark)
     colour_ttq-<data>-summary-<variants>.png    quality vs training seconds
+
+`--ratios-from SUMMARY_MD` trains nothing: it writes that ratio table for an earlier run (from its summary's
+floor and the CSVs beside it) to <summary>-ratios.md.
 
 A variant is a preset name, `+da` for DiffAugment (the paper's color,translation,cutout), e.g. `fast64+da`.
 The first variant is the baseline of the ratios (issue 15's: the untuned half-width DCGAN-64).
@@ -22,6 +26,7 @@ The first variant is the baseline of the ratios (issue 15's: the untuned half-wi
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import re
@@ -39,6 +44,7 @@ from gan_lab.presets import parse_overrides  # noqa: E402
 from time_to_quality import run_one  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 DIFF_AUGMENT = "color,translation,cutout"
+SCORES = ("kid_random", "fd_random", "c2st")
 
 
 def variant_overrides(variant: str) -> tuple[str, dict]:
@@ -63,6 +69,50 @@ def slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9+._-]+", "_", text)
 
 
+def distance(score: str, value: float, floor: dict) -> float:
+    """Distance to real: c2st minus 0.5 (chance), kid_random and fd_random minus their real-vs-real floor."""
+    if score == "c2st":
+        return max(value - 0.5, 1e-3)
+    return max(value - floor[score], 1e-9)
+
+
+def ratio_lines(results: list[dict], floor: dict) -> list[str]:
+    """How many times closer to real each variant is than every variant before it, at every mark."""
+    marks = [row["mark_s"] for row in results[0]["rows"]]
+    lines = ["distance to real (kid_random and fd_random minus their floor, c2st minus 0.5) of the earlier variant "
+             "divided by the later one's, at every mark (above 1: the later variant is closer to real):", "",
+             "| variant | closer to real than | score | " + " | ".join(f"{m:g} s" for m in marks) + " |",
+             "| --- | --- | --- | " + " | ".join("---" for _ in marks) + " |"]
+    for i, ref in enumerate(results):
+        for r in results[i + 1:]:
+            for score in SCORES:
+                cells = [distance(score, a[score], floor) / distance(score, b[score], floor)
+                         for a, b in zip(ref["rows"], r["rows"])]
+                lines.append(f"| {r['variant']} | {ref['variant']} | {score} | "
+                             + " | ".join(f"{x:.2f}×" if round(x, 2) < 10 else f"{x:.0f}×" for x in cells) + " |")
+    return lines
+
+
+def read_summary(path: Path) -> tuple[list[dict], dict]:
+    """The real floor and the variants of an earlier run's summary .md, with their rows from the CSVs beside it."""
+    text = path.read_text()
+    floor_line = re.search(r"^real floor[^:]*:(.*)$", text, re.M)
+    label_marks = re.match(r"colour_ttq-(.+)-summary-.+?-((?:[0-9.]+-)*[0-9.]+)$", path.stem)
+    variants = list(dict.fromkeys(re.findall(r"^\| ([^ |]+) \| [0-9.]+ \| [0-9]+ \|", text, re.M)))
+    if not (floor_line and label_marks and variants):
+        raise SystemExit(f"{path}: expected a summary .md of this script (colour_ttq-<data>-summary-<variants>-<marks>.md "
+                         "with its table and 'real floor' line)")
+    floor = {k: float(v) for k, v in re.findall(r"(\w+) (-?[0-9.]+)", floor_line.group(1))}
+    label, marks_tag = label_marks.groups()
+    results = []
+    for variant in variants:
+        csv_path = path.with_name(f"colour_ttq-{label}-{slug(variant)}-{marks_tag}.csv")
+        with open(csv_path) as fh:
+            rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
+        results.append({"variant": variant, "rows": rows})
+    return results, floor
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variants", nargs="+", default=["dcgan64_half", "keras_faces", "fast64", "fast64+da"])
@@ -71,9 +121,18 @@ def main(argv=None):
     ap.add_argument("--n", type=int, default=690, help="samples scored at each mark (default 690: emoji-64's floor pool)")
     ap.add_argument("--out", default="benchmarks/results")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="overrides for every variant")
+    ap.add_argument("--ratios-from", metavar="SUMMARY_MD", help="train nothing: write the every-mark ratio table "
+                    "of an earlier run's summary .md beside it (<summary>-ratios.md)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--grid", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.ratios_from:
+        path = Path(args.ratios_from)
+        lines = ratio_lines(*read_summary(path))
+        target = path.with_name(path.stem + "-ratios.md")
+        target.write_text(f"# ratios of {path.name}\n\n" + "\n".join(lines) + "\n")
+        print("\n".join(lines) + f"\nwrote {target}")
+        return
     folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
     dataset = normalize_name(f"folder:{folder.resolve()}")
     overrides = parse_overrides(args.set)
@@ -123,17 +182,10 @@ def main(argv=None):
             lines.append(f"| {r['variant']} | {row['mark_s']:g} | {row['step']} | {row['images_per_s']} | "
                          f"{r['peak_rss_mb']:.0f} | {row['kid_random']:.5f} | {row['fd_random']:.3f} | {row['c2st']:.3f} | "
                          f"{row['precision']:.3f} | {row['recall']:.3f} | {row['coverage']:.3f} |")
-    base = results[0]
-    lines += ["", f"distance to real at the last mark relative to {base['variant']} (higher = closer to real): kid_random "
-                  "minus its floor, and c2st minus 0.5 (chance: the classifier cannot tell them apart):", ""]
-    kid_gap = lambda r: max(r["rows"][-1]["kid_random"] - floor["kid_random"], 1e-9)
-    c2st_gap = lambda r: max(r["rows"][-1]["c2st"] - 0.5, 1e-3)
-    for r in results:
-        lines.append(f"- {r['variant']}: {kid_gap(base) / kid_gap(r):.2f}× closer on kid_random, "
-                     f"{c2st_gap(base) / c2st_gap(r):.2f}× on c2st")
+    lines += ["", *ratio_lines(results, floor)]
     summary = out / f"colour_ttq-{label}-summary-{slug('_'.join(args.variants))}-{marks_tag}.md"
     summary.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines[-len(results) - 2:]))
+    print("\n".join(ratio_lines(results, floor)))
     plot(results, floor, summary.with_suffix(".png"))
     print(f"wrote {summary} and {summary.with_suffix('.png').name}")
 

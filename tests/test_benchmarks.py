@@ -100,8 +100,29 @@ def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_pa
     assert all(0.0 <= float(r["c2st"]) <= 1.0 for r in rows)  # the two-sample test at every mark
     summary = [f for f in files if f.endswith(".md")]
     text = (tmp_path / summary[0]).read_text()
-    assert len(summary) == 1 and "fast32+da: " in text and "closer on kid_random" in text and "on c2st" in text
+    assert len(summary) == 1 and "| fast32+da | fast32 | kid_random | " in text and "| fast32+da | fast32 | c2st | " in text
     assert "peak RSS" in out and "load average before" in out
+
+
+def test_colour_ratios_from_an_earlier_summary_divide_the_distances_to_real_at_every_mark(tmp_path):
+    name = "colour_ttq-emoji-64-summary-a_b-60-600.md"
+    (tmp_path / name).write_text(
+        "real floor (n=690, 64×64×3): kid_random -0.00100, fd_random 1.000, c2st 0.488, precision 0.8, recall 0.8\n\n"
+        "| variant | mark s | steps | img/s | peak RSS MB | kid_random | fd_random | c2st | precision | recall | coverage |\n"
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        "| a | 60 | 10 | 1 | 1 | 0.1 | 2 | 0.9 | 0 | 0 | 0 |\n| a | 600 | 90 | 1 | 1 | 0.1 | 2 | 0.9 | 0 | 0 | 0 |\n"
+        "| b | 60 | 10 | 1 | 1 | 0.1 | 2 | 0.9 | 0 | 0 | 0 |\n| b | 600 | 90 | 1 | 1 | 0.1 | 2 | 0.9 | 0 | 0 | 0 |\n")
+    header = "mark_s,step,kid_random,fd_random,c2st\n"  # the CSVs hold the full-precision scores
+    (tmp_path / "colour_ttq-emoji-64-a-60-600.csv").write_text(header + "60,10,0.099,5.0,0.9\n600,90,0.009,3.0,0.7\n")
+    (tmp_path / "colour_ttq-emoji-64-b-60-600.csv").write_text(header + "60,10,0.009,3.0,0.9\n600,90,0.0,1.5,0.55\n")
+    out = _run("benchmarks/colour_time_to_quality.py", "--ratios-from", str(tmp_path / name))
+    rows = {line.split("|")[3].strip(): [c.strip() for c in line.split("|")[4:6]]
+            for line in (tmp_path / name.replace(".md", "-ratios.md")).read_text().splitlines()
+            if line.startswith("| b | a |")}
+    # (0.099 + 0.001) / (0.009 + 0.001) = 10, (0.009 + 0.001) / (0 + 0.001) = 10; (5 - 1) / (3 - 1) = 2,
+    # (3 - 1) / (1.5 - 1) = 4; c2st against 0.5, not its floor: 0.4 / 0.4 = 1, 0.2 / 0.05 = 4
+    assert rows == {"kid_random": ["10×", "10×"], "fd_random": ["2.00×", "4.00×"], "c2st": ["1.00×", "4.00×"]}
+    assert "wrote" in out
 
 
 def test_two_sample_validation_orders_real_blur_and_noise_and_scores_saved_generators(tmp_path):
