@@ -95,6 +95,8 @@ def ratio_lines(results: list[dict], floor: dict) -> list[str]:
 
 def read_summary(path: Path) -> tuple[list[dict], dict]:
     """The real floor and the variants of an earlier run's summary .md, with their rows from the CSVs beside it."""
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such file; pass a summary .md this script wrote (results/colour_ttq-*-summary-*.md)")
     text = path.read_text()
     floor_line = re.search(r"^real floor[^:]*:(.*)$", text, re.M)
     label_marks = re.match(r"colour_ttq-(.+)-summary-.+?-((?:[0-9.]+-)*[0-9.]+)$", path.stem)
@@ -107,6 +109,9 @@ def read_summary(path: Path) -> tuple[list[dict], dict]:
     results = []
     for variant in variants:
         csv_path = path.with_name(f"colour_ttq-{label}-{slug(variant)}-{marks_tag}.csv")
+        if not csv_path.is_file():
+            raise SystemExit(f"{csv_path.name} is missing beside {path.name}: the ratios are computed from the "
+                             "variants' CSVs of the same run; keep them in the same folder")
         with open(csv_path) as fh:
             rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(fh)]
         results.append({"variant": variant, "rows": rows})

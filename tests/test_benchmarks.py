@@ -123,6 +123,11 @@ def test_colour_ratios_from_an_earlier_summary_divide_the_distances_to_real_at_e
     # (3 - 1) / (1.5 - 1) = 4; c2st against 0.5, not its floor: 0.4 / 0.4 = 1, 0.2 / 0.05 = 4
     assert rows == {"kid_random": ["10×", "10×"], "fd_random": ["2.00×", "4.00×"], "c2st": ["1.00×", "4.00×"]}
     assert "wrote" in out
+    (tmp_path / "colour_ttq-emoji-64-b-60-600.csv").unlink()  # a summary moved without its CSVs: a one-line error
+    p = subprocess.run([sys.executable, "benchmarks/colour_time_to_quality.py", "--ratios-from", str(tmp_path / name)],
+                       capture_output=True, text=True, env=ENV, cwd=REPO)
+    assert p.returncode != 0 and "colour_ttq-emoji-64-b-60-600.csv is missing" in p.stderr
+    assert "Traceback" not in p.stderr
 
 
 def test_two_sample_validation_orders_real_blur_and_noise_and_scores_saved_generators(tmp_path):
