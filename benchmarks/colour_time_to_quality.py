@@ -18,7 +18,8 @@ one run on one machine state. Prints a table and the ratios, and writes under `-
 floor and the CSVs beside it) to <summary>-ratios.md.
 
 A variant is a preset name, `+da` for DiffAugment (the paper's color,translation,cutout), e.g. `fast64+da`.
-The first variant is the baseline of the ratios (issue 15's: the untuned half-width DCGAN-64).
+The ratios compare each variant with every variant before it, so put the baselines first (issue 15's: the
+untuned half-width DCGAN-64 and the keras.io recipe).
 
     GAN_LAB_DATA_DIR=../shared/data python benchmarks/colour_time_to_quality.py \
         --variants dcgan64_half keras_faces fast64 fast64+da --marks 60 120 300 600
@@ -96,14 +97,15 @@ def ratio_lines(results: list[dict], floor: dict) -> list[str]:
 def read_summary(path: Path) -> tuple[list[dict], dict]:
     """The real floor and the variants of an earlier run's summary .md, with their rows from the CSVs beside it."""
     if not path.is_file():
-        raise SystemExit(f"{path}: no such file; pass a summary .md this script wrote (results/colour_ttq-*-summary-*.md)")
+        raise SystemExit(f"{path}: no such file; pass a summary .md this script wrote "
+                         "(results/colour_ttq-*-summary-*.md)")
     text = path.read_text()
     floor_line = re.search(r"^real floor[^:]*:(.*)$", text, re.M)
     label_marks = re.match(r"colour_ttq-(.+)-summary-.+?-((?:[0-9.]+-)*[0-9.]+)$", path.stem)
     variants = list(dict.fromkeys(re.findall(r"^\| ([^ |]+) \| [0-9.]+ \| [0-9]+ \|", text, re.M)))
     if not (floor_line and label_marks and variants):
-        raise SystemExit(f"{path}: expected a summary .md of this script (colour_ttq-<data>-summary-<variants>-<marks>.md "
-                         "with its table and 'real floor' line)")
+        raise SystemExit(f"{path}: expected a summary .md of this script "
+                         "(colour_ttq-<data>-summary-<variants>-<marks>.md with its table and 'real floor' line)")
     floor = {k: float(v) for k, v in re.findall(r"(\w+) (-?[0-9.]+)", floor_line.group(1))}
     label, marks_tag = label_marks.groups()
     results = []
@@ -187,10 +189,11 @@ def main(argv=None):
             lines.append(f"| {r['variant']} | {row['mark_s']:g} | {row['step']} | {row['images_per_s']} | "
                          f"{r['peak_rss_mb']:.0f} | {row['kid_random']:.5f} | {row['fd_random']:.3f} | {row['c2st']:.3f} | "
                          f"{row['precision']:.3f} | {row['recall']:.3f} | {row['coverage']:.3f} |")
-    lines += ["", *ratio_lines(results, floor)]
+    ratios = ratio_lines(results, floor)
+    lines += ["", *ratios]
     summary = out / f"colour_ttq-{label}-summary-{slug('_'.join(args.variants))}-{marks_tag}.md"
     summary.write_text("\n".join(lines) + "\n")
-    print("\n".join(ratio_lines(results, floor)))
+    print("\n".join(ratios))
     plot(results, floor, summary.with_suffix(".png"))
     print(f"wrote {summary} and {summary.with_suffix('.png').name}")
 
