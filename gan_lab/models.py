@@ -432,8 +432,23 @@ def dcgan_conditional_generator(noise_dim: int = 100, image_shape=(64, 64, 3), w
     return keras.Model([z, y], _dcgan_generator_body(layers.Concatenate()([z, e]), shape, width, output), name=name)
 
 
-def _dcgan_discriminator_features(x, doublings: int, width: int):
-    """[Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] × ``doublings`` → Flatten."""
+@keras.saving.register_keras_serializable(package="gan_lab")
+class MinibatchStd(layers.Layer):
+    """The minibatch standard deviation feature (Karras et al. 2018, "Progressive Growing of GANs", §3): the
+    standard deviation of every feature over the batch, averaged into one number s, appended to every position
+    as one more channel. A batch of near-identical fakes has a small s where real batches have a large one, so
+    the discriminator can see a lack of variety that no single picture shows. (The paper takes s over groups
+    of 4 pictures; here over the whole batch the layer is called on.) Computed in float32."""
+
+    def call(self, x):
+        xf = keras.ops.cast(x, "float32")
+        s = keras.ops.mean(keras.ops.sqrt(keras.ops.var(xf, axis=0) + 1e-8))
+        return keras.ops.concatenate([x, keras.ops.cast(keras.ops.ones_like(xf[..., :1]) * s, x.dtype)], axis=-1)
+
+
+def _dcgan_discriminator_features(x, doublings: int, width: int, minibatch_std: bool = False):
+    """[Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] × ``doublings`` → (the
+    :class:`MinibatchStd` channel when ``minibatch_std``) → Flatten."""
     init = _dcgan_init()
     gamma = keras.initializers.RandomNormal(1.0, 0.02)
     for i in range(doublings):
@@ -441,32 +456,38 @@ def _dcgan_discriminator_features(x, doublings: int, width: int):
         if i:
             x = layers.BatchNormalization(gamma_initializer=gamma)(x)
         x = _lrelu(0.2)(x)
+    if minibatch_std:
+        x = MinibatchStd(name="minibatch_std")(x)
     return layers.Flatten()(x)
 
 
-def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, name: str = "dcgan_discriminator") -> keras.Model:
+def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, minibatch_std: bool = False,
+                        name: str = "dcgan_discriminator") -> keras.Model:
     """The DCGAN discriminator (Radford et al. 2016) for square images of any size and channel count.
 
     [Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] with w, 2w, ..., w·2^(d−1)
     channels, then one logit from the start×start map (the paper's last 4×4 "valid" convolution, written as
     Flatten → Dense 1). At 64×64×3 and ``width`` 64 it is the PyTorch DCGAN tutorial's discriminator
-    (ndf = 64), without its sigmoid: the losses take logits."""
+    (ndf = 64), without its sigmoid: the losses take logits. ``minibatch_std`` adds the
+    :class:`MinibatchStd` channel to the start×start map before the logit (ProGAN's place for it)."""
     size, _, channels = _square_shape(image_shape, "dcgan_discriminator")
     x_in = keras.Input((size, size, channels), name="image")
-    h = _dcgan_discriminator_features(x_in, dcgan_layout(size)[1], width)
+    h = _dcgan_discriminator_features(x_in, dcgan_layout(size)[1], width, minibatch_std)
     logit = layers.Dense(1, kernel_initializer=_dcgan_init(), name="logit")(h)
     return keras.Model(x_in, logit, name=name)
 
 
 def dcgan_conditional_discriminator(image_shape=(64, 64, 3), width: int = 64, num_classes: int = NUM_CLASSES,
+                                    minibatch_std: bool = False,
                                     name: str = "dcgan_conditional_discriminator") -> keras.Model:
     """Inputs ``[image (N, S, S, C), label (N, 1) int]`` → one logit: the :func:`dcgan_discriminator` features h
     with a projection head, logit = ψ(h) + ⟨embed(y), h⟩ (Miyato & Koyama 2018). The projection costs one dot
-    product per image, where a label channel would widen the first 64×64 convolution."""
+    product per image, where a label channel would widen the first 64×64 convolution. ``minibatch_std``: as in
+    :func:`dcgan_discriminator`."""
     size, _, channels = _square_shape(image_shape, "dcgan_conditional_discriminator")
     x_in = keras.Input((size, size, channels), name="image")
     y = keras.Input((1,), dtype="int32", name="label")
-    h = _dcgan_discriminator_features(x_in, dcgan_layout(size)[1], width)
+    h = _dcgan_discriminator_features(x_in, dcgan_layout(size)[1], width, minibatch_std)
     e = layers.Flatten()(layers.Embedding(num_classes, h.shape[-1])(y))
     logit = layers.Dense(1, kernel_initializer=_dcgan_init(), name="logit")(h)
     return keras.Model([x_in, y], layers.Add()([logit, layers.Dot(axes=1)([e, h])]), name=name)
@@ -546,13 +567,19 @@ def takes_image_shape(architecture: str) -> bool:
     return all("image_shape" in inspect.signature(fn).parameters for fn in (g_fn, d_fn))
 
 
+def takes_minibatch_std(architecture: str) -> bool:
+    """True when the discriminator builder of ``architecture`` can add the :class:`MinibatchStd` feature."""
+    return "minibatch_std" in inspect.signature(ARCHITECTURES[architecture][1]).parameters
+
+
 def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None,
-               image_shape=None, output: str | None = None, num_classes: int | None = None):
+               image_shape=None, output: str | None = None, num_classes: int | None = None,
+               minibatch_std: bool = False):
     """Build ``(generator, discriminator)`` for a registered architecture name.
 
-    ``width``, ``image_shape`` (H, W, C), ``output`` (the generator's last activation) and ``num_classes`` (of a
-    conditional architecture) are passed to the builders that take them; an architecture that only draws
-    28×28×1 refuses another ``image_shape``."""
+    ``width``, ``image_shape`` (H, W, C), ``output`` (the generator's last activation), ``num_classes`` (of a
+    conditional architecture) and ``minibatch_std`` are passed to the builders that take them; an architecture
+    that only draws 28×28×1 refuses another ``image_shape``, one without the feature refuses ``minibatch_std``."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]
@@ -560,11 +587,14 @@ def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, w
         raise ValueError(f"architecture {architecture!r} draws 28×28 grayscale images, not "
                          f"{'×'.join(map(str, image_shape))}: use one that takes the image shape "
                          f"({', '.join(a for a in ARCHITECTURES if takes_image_shape(a))}), e.g. --preset dcgan64")
+    if minibatch_std and not takes_minibatch_std(architecture):
+        raise ValueError(f"architecture {architecture!r} has no minibatch standard deviation feature: use one "
+                         f"that has ({', '.join(a for a in ARCHITECTURES if takes_minibatch_std(a))})")
 
     def kw(fn):
         params = inspect.signature(fn).parameters
         given = {"width": width, "image_shape": None if image_shape is None else tuple(image_shape),
-                 "output": output, "num_classes": num_classes}
+                 "output": output, "num_classes": num_classes, "minibatch_std": minibatch_std or None}
         return {k: v for k, v in given.items() if v is not None and k in params}
 
     discriminator = d_fn(**kw(d_fn))
@@ -585,7 +615,8 @@ def preset_pair(preset, cluster_frequencies=None):
     clusters = preset.clusters or classes * preset.class_clusters  # labels of the models when they are clusters
     generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
                                           preset.image_shape, preset.output,
-                                          num_classes=(clusters or classes) if preset.label_architecture else None)
+                                          num_classes=(clusters or classes) if preset.label_architecture else None,
+                                          minibatch_std=preset.minibatch_std)
     if preset.info_codes:
         generator = with_info_code(generator, preset.info_codes)
     if clusters:

@@ -1,13 +1,15 @@
 """Image shape as a property of the data: DCGAN builders at any shape, FLOPs, colour presets, DiffAugment."""
 import numpy as np
 import pytest
+import keras
 import tensorflow as tf
 from keras import layers
 
 from gan_lab.augment import diff_augment, make_augment, parse_policy
 from gan_lab.cli import main
 from gan_lab.flops import forward_flops, preset_flops
-from gan_lab.models import CONDITIONAL, build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout, keras_faces_generator
+from gan_lab.models import (CONDITIONAL, MinibatchStd, build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout,
+                            keras_faces_generator, preset_pair)
 from gan_lab.presets import PRESETS, get_preset
 from gan_lab.runs import sample
 
@@ -85,6 +87,34 @@ def test_shape_and_augment_fields_are_validated(overrides, message):
         get_preset("fast64", **overrides).validate()
     with pytest.raises(ValueError, match="architecture 'small_conditional' draws 28×28"):
         get_preset("fast", image_size=64, channels=3).validate()
+
+
+def test_minibatch_std_appends_the_batch_spread_as_one_channel():
+    x = np.random.default_rng(0).normal(size=(6, 4, 4, 5)).astype(np.float32)
+    out = np.asarray(MinibatchStd()(x))
+    spread = np.mean(np.sqrt(x.var(axis=0) + 1e-8))  # ProGAN §3: std over the batch, averaged over everything
+    assert out.shape == (6, 4, 4, 6)
+    np.testing.assert_array_equal(out[..., :5], x)
+    np.testing.assert_allclose(out[..., 5], spread, rtol=1e-5)
+    same = np.asarray(MinibatchStd()(np.repeat(x[:1], 6, axis=0)))  # no variety: s is sqrt(1e-8)
+    np.testing.assert_allclose(same[..., 5], 1e-4, rtol=1e-3)
+
+
+def test_minibatch_std_field_builds_it_into_the_discriminator_and_it_survives_saving(tmp_path):
+    preset = get_preset("fast64", minibatch_std=True, precision="float32").validate()
+    _, d = preset_pair(preset)
+    assert [type(l) for l in d.layers].count(MinibatchStd) == 1 and d.output_shape == (None, 1)
+    plain = preset_pair(get_preset("fast64", precision="float32"))[1]
+    assert d.count_params() == plain.count_params() + 4 * 4  # the logit's Dense reads one more 4×4 channel
+    x = np.random.default_rng(1).uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)
+    d.save(tmp_path / "d.keras")
+    again = keras.models.load_model(tmp_path / "d.keras")
+    np.testing.assert_allclose(again(x, training=False), d(x, training=False), rtol=1e-5, atol=1e-6)
+    _, cd = preset_pair(get_preset("cgan32", minibatch_std=True, num_classes=10).validate())
+    assert MinibatchStd in [type(l) for l in cd.layers]
+    with pytest.raises(ValueError, match=r"minibatch_std = True is invalid: expected false with architecture "
+                                         r"'small'.*dcgan_any.*--minibatch-std"):
+        get_preset("fast_unconditional_plain", minibatch_std=True).validate()
 
 
 def test_policy_parsing():
