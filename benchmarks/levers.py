@@ -8,6 +8,12 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
   dropout      dropout before D's logit
   r1           R1 penalty on real images (Mescheder et al. 2018) in the `info` prototype's own train step (for
                every other variant use the preset fields: `--set '{"r1_weight": 0.1, "r1_every": 16}'`)
+  ms, mbstd, g32conv
+               the colour prototypes (`--set '{"architecture": "dcgan_lever"}'`, the DCGAN-64 of `dcgan_any` plus):
+               ms: a second discriminator on the picture average-pooled to half size, its logit beside the full
+               one's (D outputs two logits; the losses average them: the multi-scale D of Wang et al. 2018);
+               mbstd: the minibatch standard deviation feature before D's logit (now the preset field
+               `minibatch_std`); g32conv: an extra 3×3 conv (BN, ReLU) in G before its last upsampling
   info, info_w, qhidden
                the first InfoGAN prototype (`--set '{"architecture": "info"}'`, info >= 10: samples are drawn
                with codes 0-9 in turn): a label-embedding generator
@@ -39,6 +45,7 @@ import tensorflow as tf
 from keras import layers
 
 from gan_lab import evaluation, gan as gan_mod, models
+from gan_lab.models import MinibatchStd
 from gan_lab.presets import get_preset
 from gan_lab.train import train
 
@@ -53,18 +60,11 @@ ap.add_argument("--seconds", nargs="+", type=float, default=None)
 ap.add_argument("--n", type=int, default=2000)
 ap.add_argument("--raw", action="store_true", help="also score the raw generator")
 ap.add_argument("--results", default="benchmarks/results/unconditional_levers.txt")
+ap.add_argument("--out", default=None, help="keep the run folder here, with the (EMA) generator of every step "
+                "mark as gen-<step>.keras, for benchmarks/two_sample_validation.py")
 args = ap.parse_args()
 K = json.loads(args.knobs)
 S = json.loads(args.set)
-
-
-class MinibatchStd(layers.Layer):
-    def call(self, x):
-        xf = tf.cast(x, tf.float32)
-        std = tf.sqrt(tf.math.reduce_variance(xf, axis=0) + 1e-8)
-        s = tf.reduce_mean(std)
-        shape = tf.concat([tf.shape(x)[:-1], [1]], 0)
-        return tf.concat([x, tf.cast(tf.fill(shape, s), x.dtype)], -1)
 
 
 def lrelu(x):
@@ -116,6 +116,46 @@ def xs_discriminator(width=64):
 
 
 models.register_architecture("xs", xs_generator, xs_discriminator)
+
+
+def lever_generator(noise_dim=100, image_shape=(64, 64, 3), width=32, output="tanh"):
+    """models.dcgan_generator, with an extra 3×3 conv before the last upsampling when asked (g32conv)."""
+    g = models.dcgan_generator(noise_dim, image_shape, width, output)
+    if not K.get("g32conv"):
+        return g
+    x = g.layers[-3].output  # the last ReLU before the RGB transposed convolution
+    x = layers.Conv2D(x.shape[-1], 3, padding="same", use_bias=False,
+                      kernel_initializer=models._dcgan_init())(x)
+    x = layers.ReLU()(layers.BatchNormalization()(x))
+    img = layers.Conv2DTranspose(image_shape[-1], 4, strides=2, padding="same",
+                                 kernel_initializer=models._dcgan_init())(x)
+    return keras.Model(g.inputs, layers.Activation(output, dtype="float32")(img))
+
+
+def _lever_logit(x, doublings, width):
+    for i in range(doublings):
+        x = layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0,
+                          kernel_initializer=models._dcgan_init())(x)
+        if i:
+            x = layers.BatchNormalization()(x)
+        x = lrelu(x)
+    if K.get("mbstd"):
+        x = MinibatchStd()(x)
+    return layers.Dense(1, kernel_initializer=models._dcgan_init())(layers.Flatten()(x))
+
+
+def lever_discriminator(image_shape=(64, 64, 3), width=32):
+    """models.dcgan_discriminator, with the mbstd feature and a half-size second discriminator (ms) when asked."""
+    size = image_shape[0]
+    doublings = models.dcgan_layout(size)[1]
+    x_in = keras.Input(tuple(image_shape))
+    logit = _lever_logit(x_in, doublings, width)
+    if K.get("ms"):
+        logit = layers.Concatenate()([logit, _lever_logit(layers.AveragePooling2D(2)(x_in), doublings - 1, width)])
+    return keras.Model(x_in, logit)
+
+
+models.register_architecture("dcgan_lever", lever_generator, lever_discriminator)
 
 R1 = float(K.get("r1", 0.0))
 
@@ -208,9 +248,24 @@ class Keep(keras.callbacks.Callback):
 
 
 cbs.append(Keep())
+
+
+class SaveAtMarks(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.step = 0
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        if self.step in args.steps:
+            holder["gan"].sampler.save(Path(args.out) / f"gen-{self.step}.keras")
+
+
+if args.out:
+    cbs.append(SaveAtMarks())
 t0 = time.time()
 with tempfile.TemporaryDirectory() as tmp:
-    res = train(preset, Path(tmp) / "run", verbose=0, callbacks=cbs, log=lambda *a: None)
+    res = train(preset, Path(args.out or Path(tmp) / "run"), verbose=0, callbacks=cbs, log=lambda *a: None)
 wall = time.time() - t0
 keys = [k for k in evaluation.metric_keys(preset.dataset, preset.image_shape) if k in q.rows[0]]
 lines = [f"## {args.name} preset={args.preset} ds={args.dataset} set={S} knobs={K} wall={wall:.0f}s"]

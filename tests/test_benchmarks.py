@@ -177,6 +177,41 @@ def test_levers_scores_a_colour_folder_with_the_random_feature_metrics(tmp_path)
     assert len(step) == 1 and "kid_random" in step[0] and "coverage" in step[0] and "fcd" not in step[0]
 
 
+def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_path):
+    import keras
+    for knob in ("ms", "mbstd", "g32conv"):
+        out = tmp_path / knob
+        _run("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
+             f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8}',
+             "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60", "--results", str(tmp_path / "l.txt"),
+             "--out", str(out))
+        assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]
+        d = keras.models.load_model(out / "discriminator.keras", compile=False)
+        assert d.output_shape == (None, 2 if knob == "ms" else 1)  # ms: one logit per scale
+        g = keras.models.load_model(out / "gen-2.keras")
+        assert g.output_shape == (None, 64, 64, 3)
+        convs = [l for l in g.layers if type(l) is keras.layers.Conv2D]
+        assert len(convs) == (1 if knob == "g32conv" else 0)
+
+
+def test_floor_spread_scores_halves_of_a_folder_against_each_other(tmp_path):
+    out = tmp_path / "spread.txt"
+    _run("benchmarks/floor_spread.py", "--image-size", "32", "--n", "150", "--splits", "3", "--c2st-splits", "1",
+         "--out", str(out))
+    lines = out.read_text().splitlines()
+    rows = [line.split() for line in lines[3:6]]
+    assert [r[0] for r in rows] == ["0", "1", "2"]
+    kids, fds = [float(r[1]) for r in rows], [float(r[2]) for r in rows]
+    assert all(abs(k) < 0.01 for k in kids) and len(set(kids)) == 3  # three different splits, all near zero
+    assert all(0 < f < 20 for f in fds)
+    assert abs(float(rows[0][3]) - 0.5) < 0.2 and rows[1][3] == "nan"  # c2st on the first split only
+    assert any(line.startswith("kid_random  mean") and "(splits: 3)" in line for line in lines)
+    assert any(line.startswith("c2st s0") and "(splits: 1)" in line for line in lines)
+    p = subprocess.run([sys.executable, "benchmarks/floor_spread.py", "--n", "5000"], capture_output=True, text=True,
+                       env=ENV, cwd=REPO)
+    assert p.returncode != 0 and "--n 5000 is too large" in p.stderr and "1380 pictures" in p.stderr
+
+
 def test_epoch_boundary_benchmark_times_the_steps_across_epochs_with_and_without_autotune():
     out = _run("benchmarks/epoch_boundary.py", "--images", "640", "--epochs", "3")
     lines = {line.split(" (")[0].strip(): line for line in out.splitlines() if "median step" in line}
