@@ -132,26 +132,29 @@ def lever_generator(noise_dim=100, image_shape=(64, 64, 3), width=32, output="ta
     return keras.Model(g.inputs, layers.Activation(output, dtype="float32")(img))
 
 
-def _lever_logit(x, doublings, width):
+def _lever_logit(x, doublings, width, mbstd):
     for i in range(doublings):
         x = layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0,
                           kernel_initializer=models._dcgan_init())(x)
         if i:
             x = layers.BatchNormalization()(x)
         x = lrelu(x)
-    if K.get("mbstd"):
+    if mbstd:
         x = MinibatchStd()(x)
     return layers.Dense(1, kernel_initializer=models._dcgan_init())(layers.Flatten()(x))
 
 
-def lever_discriminator(image_shape=(64, 64, 3), width=32):
-    """models.dcgan_discriminator, with the mbstd feature and a half-size second discriminator (ms) when asked."""
+def lever_discriminator(image_shape=(64, 64, 3), width=32, minibatch_std=False):
+    """models.dcgan_discriminator, with the mbstd feature (the knob, or the preset's minibatch_std) and a half-size
+    second discriminator (ms) when asked."""
     size = image_shape[0]
     doublings = models.dcgan_layout(size)[1]
+    mbstd = minibatch_std or K.get("mbstd")
     x_in = keras.Input(tuple(image_shape))
-    logit = _lever_logit(x_in, doublings, width)
+    logit = _lever_logit(x_in, doublings, width, mbstd)
     if K.get("ms"):
-        logit = layers.Concatenate()([logit, _lever_logit(layers.AveragePooling2D(2)(x_in), doublings - 1, width)])
+        logit = layers.Concatenate()([logit, _lever_logit(layers.AveragePooling2D(2)(x_in), doublings - 1, width,
+                                                          mbstd)])
     return keras.Model(x_in, logit)
 
 

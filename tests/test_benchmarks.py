@@ -179,15 +179,19 @@ def test_levers_scores_a_colour_folder_with_the_random_feature_metrics(tmp_path)
 
 def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_path):
     import keras
+
+    from gan_lab.models import MinibatchStd  # registered for loading
     for knob in ("ms", "mbstd", "g32conv"):
         out = tmp_path / knob
         _run("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
-             f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8}',
+             f"folder:{DATA_DIR / 'emoji-64'}", "--set",
+             '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false}',
              "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60", "--results", str(tmp_path / "l.txt"),
              "--out", str(out))
         assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]
         d = keras.models.load_model(out / "discriminator.keras", compile=False)
         assert d.output_shape == (None, 2 if knob == "ms" else 1)  # ms: one logit per scale
+        assert any(type(l) is MinibatchStd for l in d.layers) == (knob == "mbstd")
         g = keras.models.load_model(out / "gen-2.keras")
         assert g.output_shape == (None, 64, 64, 3)
         convs = [l for l in g.layers if type(l) is keras.layers.Conv2D]
