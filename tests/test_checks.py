@@ -105,7 +105,10 @@ def test_fixture_script_reproduces_committed_file(tmp_path):
         assert set(committed.files) == set(fresh.files) == EXPECTED_KEYS
         for key in committed.files:
             assert committed[key].dtype == fresh[key].dtype, key
-            assert np.array_equal(committed[key], fresh[key]), key
+            if committed[key].dtype.kind == "f":  # BLAS kernels differ between CPUs in the last bit
+                np.testing.assert_allclose(fresh[key], committed[key], rtol=1e-12, atol=1e-15, err_msg=key)
+            else:
+                assert np.array_equal(committed[key], fresh[key]), key
 
 
 def test_fixture_script_is_independent_of_gan_lab_and_tensorflow():
