@@ -132,11 +132,11 @@ class _Timer(keras.callbacks.Callback):
             self.t1 = time.perf_counter()
 
 
-def gan_lab_train(preset, images, warmup, steps) -> float:
+def gan_lab_train(preset, images, labels, warmup, steps) -> float:
     timer = _Timer(warmup, steps)
     preset = preset.replace(sample_every=10 ** 6, sample_unit="step")
     if preset.conditional:
-        images = (images, np.zeros(len(images), np.int64))
+        images = (images, labels)
     with tempfile.TemporaryDirectory() as tmp:
         train(preset, os.path.join(tmp, "run"), max_steps=warmup + steps, images=images, verbose=0,
               callbacks=[timer], log=lambda *a: None)
@@ -156,7 +156,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set)
 
-    images, _ = load_dataset("mnist", "train")
+    images, labels = load_dataset("mnist", "train")
     peak = matmul_peak()
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, {os.cpu_count()} CPU cores, "
           f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
@@ -172,7 +172,7 @@ def main(argv=None):
         plain, ours, xla = [], [], []
         for _ in range(args.repeats):
             plain.append(plain_loop(preset, images, args.warmup, args.steps))
-            ours.append(gan_lab_train(preset, images, args.warmup, args.steps))
+            ours.append(gan_lab_train(preset, images, labels, args.warmup, args.steps))
             if args.xla:
                 xla.append(plain_loop(preset, images, args.warmup, args.steps, jit_compile=True))
         p, o = max(plain), max(ours)
