@@ -1,4 +1,8 @@
 """Image shape as a property of the data: DCGAN builders at any shape, FLOPs, colour presets, DiffAugment."""
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 import keras
@@ -118,6 +122,19 @@ def test_minibatch_std_field_builds_it_into_the_discriminator_and_it_survives_sa
     with pytest.raises(ValueError, match=r"minibatch_std = True is invalid: expected false with architecture "
                                          r"'small'.*dcgan_any.*--minibatch-std"):
         get_preset("fast_unconditional_plain", minibatch_std=True).validate()
+
+
+def test_a_saved_discriminator_loads_in_a_fresh_process_after_importing_gan_lab_models(tmp_path):
+    """What the README's run-folder section tells users: gan_lab's own layers (MinibatchStd here) are registered
+    by importing gan_lab.models, then plain keras.saving.load_model reads the file."""
+    _, d = preset_pair(get_preset("fast64", precision="float32").validate())
+    d.save(tmp_path / "d.keras")
+    code = ("import gan_lab.models, keras; "
+            f"print(keras.saving.load_model({str(tmp_path / 'd.keras')!r}).count_params())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                         env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3"))
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert int(out.stdout.split()[-1]) == d.count_params()
 
 
 def test_policy_parsing():
