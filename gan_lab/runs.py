@@ -37,6 +37,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+import gan_lab.models  # noqa: F401  registers gan_lab's own layers, which saved .keras files may hold
 from gan_lab.data import dataset_label
 from gan_lab.files import atomic_write, atomic_write_json
 from gan_lab.presets import Preset
