@@ -368,8 +368,7 @@ def dcgan_layout(image_size: int) -> tuple[int, int]:
     if isinstance(image_size, bool) or not isinstance(image_size, (int, np.integer)) or image_size < 8 \
             or image_size % 2:
         raise ValueError(f"image_size = {image_size!r} is invalid for a DCGAN: expected an even number of "
-                         "pixels >= 8 (32, 64, 128, 48, ...; the generator starts at the size halved while it stays even "
-                         "and at least 4)")
+                         "pixels >= 8 (32, 64, 128, 48, ...)")
     start, doublings = int(image_size), 0
     while start % 2 == 0 and start // 2 >= 4:
         start, doublings = start // 2, doublings + 1
