@@ -11,7 +11,8 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
   ms, mbstd, g32conv
                the colour prototypes (`--set '{"architecture": "dcgan_lever"}'`, the DCGAN-64 of `dcgan_any` plus):
                ms: a second discriminator on the picture average-pooled to half size, its logit beside the full
-               one's (D outputs two logits; the losses average them: the multi-scale D of Wang et al. 2018);
+               one's (D outputs two logits; the losses average them: the multi-scale D of Wang et al. 2018; now
+               the preset field `multiscale_d`, which the prototype needs off: `"multiscale_d": false`);
                mbstd: the minibatch standard deviation feature before D's logit (now the preset field
                `minibatch_std`); g32conv: an extra 3×3 conv (BN, ReLU) in G before its last upsampling
   info, info_w, qhidden

@@ -446,9 +446,9 @@ class MinibatchStd(layers.Layer):
         return keras.ops.concatenate([x, keras.ops.cast(keras.ops.ones_like(xf[..., :1]) * s, x.dtype)], axis=-1)
 
 
-def _dcgan_discriminator_features(x, doublings: int, width: int, minibatch_std: bool = False):
+def _dcgan_discriminator_features(x, doublings: int, width: int, minibatch_std: bool = False, prefix: str = ""):
     """[Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] × ``doublings`` → (the
-    :class:`MinibatchStd` channel when ``minibatch_std``) → Flatten."""
+    :class:`MinibatchStd` channel when ``minibatch_std``, named ``prefix + "minibatch_std"``) → Flatten."""
     init = _dcgan_init()
     gamma = keras.initializers.RandomNormal(1.0, 0.02)
     for i in range(doublings):
@@ -457,23 +457,37 @@ def _dcgan_discriminator_features(x, doublings: int, width: int, minibatch_std: 
             x = layers.BatchNormalization(gamma_initializer=gamma)(x)
         x = _lrelu(0.2)(x)
     if minibatch_std:
-        x = MinibatchStd(name="minibatch_std")(x)
+        x = MinibatchStd(name=prefix + "minibatch_std")(x)
     return layers.Flatten()(x)
 
 
 def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, minibatch_std: bool = False,
-                        name: str = "dcgan_discriminator") -> keras.Model:
+                        multiscale: bool = False, name: str = "dcgan_discriminator") -> keras.Model:
     """The DCGAN discriminator (Radford et al. 2016) for square images of any size and channel count.
 
     [Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] with w, 2w, ..., w·2^(d−1)
     channels, then one logit from the start×start map (the paper's last 4×4 "valid" convolution, written as
     Flatten → Dense 1). At 64×64×3 and ``width`` 64 it is the PyTorch DCGAN tutorial's discriminator
     (ndf = 64), without its sigmoid: the losses take logits. ``minibatch_std`` adds the
-    :class:`MinibatchStd` channel to the start×start map before the logit (ProGAN's place for it)."""
+    :class:`MinibatchStd` channel to the start×start map before the logit (ProGAN's place for it).
+
+    ``multiscale``: a second discriminator of the same recipe with one doubling fewer judges the picture
+    average-pooled to half size, and the model returns both logits, (N, 2): the multi-scale discriminator of
+    Wang et al. 2018 (pix2pixHD, §3.2) with two scales. The losses average over the logits, so each scale gets
+    half the weight; the half-size one sees the overall shape and colours without the full-size detail. Costs
+    about a quarter more discriminator FLOPs (a third of a step's work is D's)."""
     size, _, channels = _square_shape(image_shape, "dcgan_discriminator")
+    doublings = dcgan_layout(size)[1]
+    if multiscale and doublings < 2:
+        raise ValueError(f"dcgan_discriminator: multiscale needs images of at least 16×16, not {size}×{size}")
     x_in = keras.Input((size, size, channels), name="image")
-    h = _dcgan_discriminator_features(x_in, dcgan_layout(size)[1], width, minibatch_std)
+    h = _dcgan_discriminator_features(x_in, doublings, width, minibatch_std)
     logit = layers.Dense(1, kernel_initializer=_dcgan_init(), name="logit")(h)
+    if multiscale:
+        half = layers.AveragePooling2D(2, name="half_size")(x_in)
+        h_half = _dcgan_discriminator_features(half, doublings - 1, width, minibatch_std, prefix="half_")
+        logit = layers.Concatenate(name="logits")(
+            [logit, layers.Dense(1, kernel_initializer=_dcgan_init(), name="half_logit")(h_half)])
     return keras.Model(x_in, logit, name=name)
 
 
@@ -567,19 +581,29 @@ def takes_image_shape(architecture: str) -> bool:
     return all("image_shape" in inspect.signature(fn).parameters for fn in (g_fn, d_fn))
 
 
-def takes_minibatch_std(architecture: str) -> bool:
-    """True when the discriminator builder of ``architecture`` can add the :class:`MinibatchStd` feature."""
-    return "minibatch_std" in inspect.signature(ARCHITECTURES[architecture][1]).parameters
+D_OPTIONS = {"minibatch_std": "minibatch standard deviation feature", "multiscale": "multi-scale version"}
+
+
+def takes_d_option(architecture: str, option: str) -> bool:
+    """True when the discriminator builder of ``architecture`` takes ``option`` (one of :data:`D_OPTIONS`)."""
+    return option in inspect.signature(ARCHITECTURES[architecture][1]).parameters
+
+
+def d_option_error(architecture: str, option: str) -> str:
+    """Why ``architecture`` cannot have ``option``, and the architectures that can."""
+    return (f"architecture {architecture!r}: its discriminator has no {D_OPTIONS[option]} ({option}): use one "
+            f"that has it ({', '.join(a for a in ARCHITECTURES if takes_d_option(a, option))})")
 
 
 def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None,
                image_shape=None, output: str | None = None, num_classes: int | None = None,
-               minibatch_std: bool = False):
+               minibatch_std: bool = False, multiscale: bool = False):
     """Build ``(generator, discriminator)`` for a registered architecture name.
 
     ``width``, ``image_shape`` (H, W, C), ``output`` (the generator's last activation), ``num_classes`` (of a
-    conditional architecture) and ``minibatch_std`` are passed to the builders that take them; an architecture
-    that only draws 28×28×1 refuses another ``image_shape``, one without the feature refuses ``minibatch_std``."""
+    conditional architecture), ``minibatch_std`` and ``multiscale`` are passed to the builders that take them; an
+    architecture that only draws 28×28×1 refuses another ``image_shape``, one without a discriminator option
+    (:data:`D_OPTIONS`) refuses it."""
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]
@@ -587,14 +611,15 @@ def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, w
         raise ValueError(f"architecture {architecture!r} draws 28×28 grayscale images, not "
                          f"{'×'.join(map(str, image_shape))}: use one that takes the image shape "
                          f"({', '.join(a for a in ARCHITECTURES if takes_image_shape(a))}), e.g. --preset dcgan64")
-    if minibatch_std and not takes_minibatch_std(architecture):
-        raise ValueError(f"architecture {architecture!r} has no minibatch standard deviation feature: use one "
-                         f"that has ({', '.join(a for a in ARCHITECTURES if takes_minibatch_std(a))})")
+    for option, wanted in (("minibatch_std", minibatch_std), ("multiscale", multiscale)):
+        if wanted and not takes_d_option(architecture, option):
+            raise ValueError(d_option_error(architecture, option))
 
     def kw(fn):
         params = inspect.signature(fn).parameters
         given = {"width": width, "image_shape": None if image_shape is None else tuple(image_shape),
-                 "output": output, "num_classes": num_classes, "minibatch_std": minibatch_std or None}
+                 "output": output, "num_classes": num_classes, "minibatch_std": minibatch_std or None,
+                 "multiscale": multiscale or None}
         return {k: v for k, v in given.items() if v is not None and k in params}
 
     discriminator = d_fn(**kw(d_fn))
@@ -616,7 +641,7 @@ def preset_pair(preset, cluster_frequencies=None):
     generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
                                           preset.image_shape, preset.output,
                                           num_classes=(clusters or classes) if preset.label_architecture else None,
-                                          minibatch_std=preset.minibatch_std)
+                                          minibatch_std=preset.minibatch_std, multiscale=preset.multiscale_d)
     if preset.info_codes:
         generator = with_info_code(generator, preset.info_codes)
     if clusters:

@@ -49,6 +49,8 @@ class Preset:
     spectral_norm: bool = False       # wrap the discriminator's Dense/Conv layers in spectral normalization
     minibatch_std: bool = False       # the minibatch standard deviation channel before D's logit (Karras et al.
                                       # 2018; architectures dcgan_any and dcgan_conditional)
+    multiscale_d: bool = False        # a second D on the picture at half size, the losses average the two logits
+                                      # (Wang et al. 2018's multi-scale discriminator; architecture dcgan_any)
     diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
                                       # "color,translation,cutout" (gan_lab.augment); "" = off
     info_codes: int = 0               # InfoGAN (Chen et al. 2016): G reads a categorical code of this many values
@@ -96,7 +98,7 @@ class Preset:
         from gan_lab.augment import parse_policy
         from gan_lab.data import normalize_name
         from gan_lab.losses import LOSSES
-        from gan_lab.models import ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, takes_image_shape, takes_minibatch_std
+        from gan_lab.models import ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, takes_d_option, takes_image_shape
 
         def bad(name, expected):
             return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} "
@@ -115,9 +117,10 @@ class Preset:
             raise bad("architecture", "one of " + ", ".join(ARCHITECTURES))
         if self.loss not in LOSSES:
             raise bad("loss", "one of " + ", ".join(LOSSES))
-        if self.minibatch_std and not takes_minibatch_std(self.architecture):
-            raise bad("minibatch_std", f"false with architecture {self.architecture!r} (the feature is built into "
-                      f"{', '.join(a for a in ARCHITECTURES if takes_minibatch_std(a))})")
+        for option, name in (("minibatch_std", "minibatch_std"), ("multiscale", "multiscale_d")):
+            if getattr(self, name) and not takes_d_option(self.architecture, option):
+                raise bad(name, f"false with architecture {self.architecture!r} (the option is built into "
+                          f"{', '.join(a for a in ARCHITECTURES if takes_d_option(a, option))})")
         for name, most in LIMITS.items():
             if not 0 < getattr(self, name) <= most:
                 raise bad(name, f"a positive integer up to {most:,}")
@@ -145,6 +148,9 @@ class Preset:
         if self.info_codes and self.label_architecture:
             raise bad("info_codes", f"0 with the conditional architecture {self.architecture!r} (it has labels; "
                       "InfoGAN codes are for unconditional GANs)")
+        if self.info_codes and self.multiscale_d:
+            raise bad("info_codes", "0 with multiscale_d (the code head reads one discriminator's features; turn "
+                      "one of them off: --multiscale-d false or --info-codes 0)")
         if self.clusters and not self.label_architecture:
             twin = "dcgan_conditional" if takes_image_shape(self.architecture) else "small_conditional"
             raise bad("clusters", f"0 with architecture {self.architecture!r}: the clusters are the labels of a "
@@ -341,10 +347,11 @@ register(Preset(
     batch_size=64, epochs=2000, g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999,
     sample_every=250, sample_unit="step", reference="Radford et al. 2016 at half width (benchmarks/README.md)"))
 register(PRESETS["dcgan64_half"].replace(
-    name="fast64", description="CPU recipe at 64×64 RGB: the half-width DCGAN-64 with spectral norm and the "
-    "minibatch standard deviation feature on D, Adam 5e-4 (β1 0.5), bf16 compute where the CPU has it (precision "
-    "auto), batch 32 (1.9× the steps per second of 64), EMA sampling", batch_size=32, g_lr=5e-4, d_lr=5e-4,
-    spectral_norm=True, minibatch_std=True, precision="auto",
+    name="fast64", description="CPU recipe at 64×64 RGB: the half-width DCGAN-64 with spectral norm, the "
+    "minibatch standard deviation feature and a second, half-size scale on D, Adam 5e-4 (β1 0.5), bf16 compute "
+    "where the CPU has it (precision auto), batch 32 (1.9× the steps per second of 64), EMA sampling",
+    batch_size=32, g_lr=5e-4, d_lr=5e-4, spectral_norm=True, minibatch_std=True, multiscale_d=True,
+    precision="auto",
     reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers_c2st-2026-11-28.txt)"))
 register(Preset(
     name="fast32", description="CPU starting point at 32×32 RGB: half-width DCGAN (32 channels), batch 64, EMA sampling",

@@ -12,6 +12,7 @@ from keras import layers
 from gan_lab.augment import diff_augment, make_augment, parse_policy
 from gan_lab.cli import main
 from gan_lab.flops import forward_flops, preset_flops
+from gan_lab.losses import get_loss
 from gan_lab.models import (CONDITIONAL, MinibatchStd, build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout,
                             keras_faces_generator, preset_pair)
 from gan_lab.presets import PRESETS, get_preset
@@ -73,10 +74,13 @@ def test_colour_presets_state_their_flops_and_validate():
     flops = {name: preset_flops(PRESETS[name]) for name in COLOUR_PRESETS}
     assert flops["keras_faces"]["generator"] > 20 * flops["fast64"]["generator"]
     assert flops["fast32"]["generator"] < flops["fast64"]["generator"] < flops["dcgan64"]["generator"]
-    # the same layers (spectral norm: a power step per update), but the logit reads the minibatch std channel too:
-    # 4×4 more inputs to D's Dense, 2 FLOPs each
+    # the same layers (spectral norm: a power step per update), but the logit reads the minibatch std channel too
+    # (4×4 more inputs to D's Dense, 2 FLOPs each), and the half-size scale adds a width-32 DCGAN discriminator of
+    # 32×32 pictures with its own minibatch std: Conv 3→32 to 16×16, 32→64 to 8×8, 64→128 to 4×4 (k 4), Dense
     assert flops["fast64"]["generator"] == flops["dcgan64_half"]["generator"]
-    assert flops["fast64"]["discriminator"] == flops["dcgan64_half"]["discriminator"] + 2 * 4 * 4
+    half_scale = (2 * 16 * 16 * 16 * 3 * 32 + 2 * 8 * 8 * 16 * 32 * 64 + 2 * 4 * 4 * 16 * 64 * 128
+                  + 2 * 4 * 4 * 129)
+    assert flops["fast64"]["discriminator"] == flops["dcgan64_half"]["discriminator"] + 2 * 4 * 4 + half_scale
     for name in COLOUR_PRESETS:
         p = PRESETS[name].validate()
         assert p.channels == 3 and p.image_size in (32, 64) and p.dataset == ("cifar10" if p.conditional else "folder")
@@ -108,10 +112,10 @@ def test_minibatch_std_appends_the_batch_spread_as_one_channel():
 
 
 def test_minibatch_std_field_builds_it_into_the_discriminator_and_it_survives_saving(tmp_path):
-    preset = get_preset("fast64", minibatch_std=True, precision="float32").validate()
+    preset = get_preset("fast64", minibatch_std=True, multiscale_d=False, precision="float32").validate()
     _, d = preset_pair(preset)
     assert [type(l) for l in d.layers].count(MinibatchStd) == 1 and d.output_shape == (None, 1)
-    plain = preset_pair(get_preset("fast64", minibatch_std=False, precision="float32"))[1]
+    plain = preset_pair(get_preset("fast64", minibatch_std=False, multiscale_d=False, precision="float32"))[1]
     assert d.count_params() == plain.count_params() + 4 * 4  # the logit's Dense reads one more 4×4 channel
     x = np.random.default_rng(1).uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)
     d.save(tmp_path / "d.keras")
@@ -122,6 +126,40 @@ def test_minibatch_std_field_builds_it_into_the_discriminator_and_it_survives_sa
     with pytest.raises(ValueError, match=r"minibatch_std = True is invalid: expected false with architecture "
                                          r"'small'.*dcgan_any.*--minibatch-std"):
         get_preset("fast_unconditional_plain", minibatch_std=True).validate()
+
+
+def test_the_multiscale_discriminator_judges_the_half_size_picture_with_a_second_logit(tmp_path):
+    d = dcgan_discriminator((16, 16, 3), width=4, multiscale=True)
+    assert d.output_shape == (None, 2)
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, (4, 16, 16, 3)).astype(np.float32)
+    # the same 2×2 block means, other detail: add ±e in a checkerboard inside every block
+    e = 0.3 * np.array([[1, -1], [-1, 1]], np.float32)[None, :, :, None]
+    detail = x + np.tile(e, (1, 8, 8, 1))
+    out, out_detail = np.asarray(d(x, training=False)), np.asarray(d(detail, training=False))
+    np.testing.assert_allclose(out_detail[:, 1], out[:, 1], rtol=1e-5, atol=1e-6)  # the half-size scale
+    assert np.abs(out_detail[:, 0] - out[:, 0]).max() > 1e-4                          # the full-size one
+    # the losses average the two logits: BCE on (N, 2) = the mean of each scale's BCE
+    real, fake = rng.normal(size=(5, 2)).astype(np.float32), rng.normal(size=(5, 2)).astype(np.float32)
+    bce = lambda logits, target: np.mean(np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits))))
+    per_scale = [bce(real[:, k], 1.0) + bce(fake[:, k], 0.0) for k in (0, 1)]
+    assert float(get_loss("bce")[0](real, fake)) == pytest.approx(np.mean(per_scale), rel=1e-5)
+    # fast64 has it; it saves and loads; the preset refuses it where it is not built in
+    _, d64 = preset_pair(get_preset("fast64", precision="float32").validate())
+    assert d64.output_shape == (None, 2) and [type(l) for l in d64.layers].count(MinibatchStd) == 2
+    d64.save(tmp_path / "d.keras")
+    images = rng.uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "d.keras")(images, training=False),
+                               d64(images, training=False), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"multiscale_d = True is invalid: expected false with architecture "
+                                         r"'dcgan_conditional'.*dcgan_any.*--multiscale-d"):
+        get_preset("cgan32", multiscale_d=True).validate()
+    with pytest.raises(ValueError, match=r"info_codes = 4 is invalid: expected 0 with multiscale_d"):
+        get_preset("fast64", info_codes=4).validate()
+    with pytest.raises(ValueError, match="architecture 'small': its discriminator has no multi-scale version"):
+        build_pair("small", 16, multiscale=True)
+    with pytest.raises(ValueError, match="multiscale needs images of at least 16×16, not 8×8"):
+        dcgan_discriminator((8, 8, 3), width=4, multiscale=True)
 
 
 def test_a_saved_discriminator_loads_in_a_fresh_process_after_importing_gan_lab_models(tmp_path):
