@@ -32,7 +32,10 @@ def test_throughput_benchmark_prints_ratio_against_plain_loop_and_the_kernel_pea
         plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
         assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
         achieved, kernels, share = float(row[6]), float(row[8]), float(row[9].rstrip("%"))
-        assert kernels > 0 and abs(share - 100 * achieved / kernels) <= 1
+        # all three are printed rounded to whole numbers: the share must lie within what the rounding allows
+        # (a flat ±1 failed on a busy machine: 36 / 43 GFLOP/s printed with a share of 82 %, 83.7 % recomputed)
+        assert kernels > 0
+        assert 100 * (achieved - 0.5) / (kernels + 0.5) - 0.5 <= share <= 100 * (achieved + 0.5) / (kernels - 0.5) + 0.5
 
 
 def test_throughput_benchmark_takes_overrides_and_times_xla():
