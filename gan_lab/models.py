@@ -475,7 +475,7 @@ def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, minibatch_std:
     average-pooled to half size, and the model returns both logits, (N, 2): the multi-scale discriminator of
     Wang et al. 2018 (pix2pixHD, §3.2) with two scales. The losses average over the logits, so each scale gets
     half the weight; the half-size one sees the overall shape and colours without the full-size detail. Costs
-    about a quarter more discriminator FLOPs (a third of a step's work is D's)."""
+    about a fifth more discriminator FLOPs (``fast64``: 63 M against 53 M per image, 12 % more per trained image)."""
     size, _, channels = _square_shape(image_shape, "dcgan_discriminator")
     doublings = dcgan_layout(size)[1]
     if multiscale and doublings < 2:
