@@ -589,10 +589,15 @@ def takes_d_option(architecture: str, option: str) -> bool:
     return option in inspect.signature(ARCHITECTURES[architecture][1]).parameters
 
 
+def architectures_with(option: str) -> str:
+    """The architectures whose discriminator takes ``option``, comma-separated (for error messages)."""
+    return ", ".join(a for a in ARCHITECTURES if takes_d_option(a, option))
+
+
 def d_option_error(architecture: str, option: str) -> str:
     """Why ``architecture`` cannot have ``option``, and the architectures that can."""
     return (f"architecture {architecture!r}: its discriminator has no {D_OPTIONS[option]} ({option}): use one "
-            f"that has it ({', '.join(a for a in ARCHITECTURES if takes_d_option(a, option))})")
+            f"that has it ({architectures_with(option)})")
 
 
 def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None,

@@ -98,7 +98,8 @@ class Preset:
         from gan_lab.augment import parse_policy
         from gan_lab.data import normalize_name
         from gan_lab.losses import LOSSES
-        from gan_lab.models import ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, takes_d_option, takes_image_shape
+        from gan_lab.models import (ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, architectures_with, takes_d_option,
+                                    takes_image_shape)
 
         def bad(name, expected):
             return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} "
@@ -120,7 +121,7 @@ class Preset:
         for option, name in (("minibatch_std", "minibatch_std"), ("multiscale", "multiscale_d")):
             if getattr(self, name) and not takes_d_option(self.architecture, option):
                 raise bad(name, f"false with architecture {self.architecture!r} (the option is built into "
-                          f"{', '.join(a for a in ARCHITECTURES if takes_d_option(a, option))})")
+                          f"{architectures_with(option)})")
         for name, most in LIMITS.items():
             if not 0 < getattr(self, name) <= most:
                 raise bad(name, f"a positive integer up to {most:,}")
