@@ -297,7 +297,11 @@ def with_info_code(generator: keras.Model, codes: int) -> keras.Model:
 
 def with_code_head(discriminator: keras.Model, codes: int) -> keras.Model:
     """InfoGAN's Q head: a model ``image -> [logit, code logits]`` that shares every layer of ``discriminator``
-    and adds one Dense layer of ``codes`` outputs on the features its last layer reads (flattened)."""
+    and adds one Dense layer of ``codes`` outputs on the features its last layer reads (flattened). The
+    discriminator must give one logit per image (a multi-scale one gives two and is refused)."""
+    if discriminator.outputs[0].shape[-1] != 1:
+        raise ValueError(f"with_code_head: the discriminator gives {discriminator.outputs[0].shape[-1]} logits per "
+                         "image (a multi-scale one?); expected one: build it with multiscale=False for info_codes")
     features = discriminator.layers[-1].input
     if len(features.shape) > 2:
         features = layers.Flatten()(features)

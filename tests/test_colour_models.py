@@ -14,7 +14,7 @@ from gan_lab.cli import main
 from gan_lab.flops import forward_flops, preset_flops
 from gan_lab.losses import get_loss
 from gan_lab.models import (CONDITIONAL, MinibatchStd, build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout,
-                            keras_faces_generator, preset_pair)
+                            keras_faces_generator, preset_pair, with_code_head)
 from gan_lab.presets import PRESETS, get_preset
 from gan_lab.runs import sample
 
@@ -160,6 +160,10 @@ def test_the_multiscale_discriminator_judges_the_half_size_picture_with_a_second
         build_pair("small", 16, multiscale=True)
     with pytest.raises(ValueError, match="multiscale needs images of at least 16×16, not 8×8"):
         dcgan_discriminator((8, 8, 3), width=4, multiscale=True)
+    # the Python API: InfoGAN's Q head on a hand-built multi-scale D is refused by name, not by a shape error
+    with pytest.raises(ValueError, match=r"with_code_head: the discriminator gives 2 logits per image.*"
+                                         r"multiscale=False for info_codes"):
+        with_code_head(d64, 4)
 
 
 def test_a_saved_discriminator_loads_in_a_fresh_process_after_importing_gan_lab_models(tmp_path):
