@@ -12,9 +12,14 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
                the colour prototypes (`--set '{"architecture": "dcgan_lever"}'`, the DCGAN-64 of `dcgan_any` plus):
                ms: a second discriminator on the picture average-pooled to half size, its logit beside the full
                one's (D outputs two logits; the losses average them: the multi-scale D of Wang et al. 2018; now
-               the preset field `multiscale_d`, which the prototype needs off: `"multiscale_d": false`);
+               the preset field `multiscale_d`, which the prototype needs off, as `skip_g`:
+               `"multiscale_d": false, "skip_g": false`);
                mbstd: the minibatch standard deviation feature before D's logit (now the preset field
                `minibatch_std`); g32conv: an extra 3×3 conv (BN, ReLU) in G before its last upsampling
+  lecam, lecam_decay
+               LeCam regularization (Tseng et al. 2021) on D's loss: lecam·(mean(relu(D(x) − ā_fake)²) +
+               mean(relu(ā_real − D(G(z)))²)), ā the EMAs (decay lecam_decay, 0.99) of D's mean outputs
+  mirror       train on the folder plus its left-right mirror images (StyleGAN2-ADA's --mirror)
   info, info_w, qhidden
                the first InfoGAN prototype (`--set '{"architecture": "info"}'`, info >= 10: samples are drawn
                with codes 0-9 in turn): a label-embedding generator
@@ -42,6 +47,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras
+import numpy as np
 import tensorflow as tf
 from keras import layers
 
@@ -164,6 +170,31 @@ models.register_architecture("dcgan_lever", lever_generator, lever_discriminator
 R1 = float(K.get("r1", 0.0))
 
 
+LECAM = float(K.get("lecam", 0.0))
+if LECAM:
+    # LeCam regularization (Tseng et al. 2021, the relu form of the official code): D's loss gains
+    # lambda * (mean(relu(D(real) - ema_fake)^2) + mean(relu(ema_real - D(fake))^2)), EMAs (decay 0.99) of the
+    # mean outputs. Prototype: a wrapper of the D loss; its EMA state is not checkpointed.
+    _orig_resolve = gan_mod.resolve_losses
+    _ema = {}
+
+    def _lecam_resolve(*a, **k):
+        d_fn, g_fn = _orig_resolve(*a, **k)
+        _ema["real"] = tf.Variable(0.0, trainable=False)
+        _ema["fake"] = tf.Variable(0.0, trainable=False)
+        decay = float(K.get("lecam_decay", 0.99))
+
+        def d_lecam(real_out, fake_out, **kw):
+            r = _ema["real"].assign(decay * _ema["real"] + (1 - decay) * tf.stop_gradient(tf.reduce_mean(real_out)))
+            f = _ema["fake"].assign(decay * _ema["fake"] + (1 - decay) * tf.stop_gradient(tf.reduce_mean(fake_out)))
+            reg = tf.reduce_mean(tf.square(tf.nn.relu(real_out - f))) + tf.reduce_mean(tf.square(tf.nn.relu(r - fake_out)))
+            return d_fn(real_out, fake_out, **kw) + LECAM * reg
+
+        return d_lecam, g_fn
+
+    gan_mod.resolve_losses = _lecam_resolve
+
+
 INFO = int(K.get("info", 0))
 if INFO:
     LAM = float(K.get("info_w", 1.0))
@@ -269,7 +300,14 @@ if args.out:
     cbs.append(SaveAtMarks())
 t0 = time.time()
 with tempfile.TemporaryDirectory() as tmp:
-    res = train(preset, Path(args.out or Path(tmp) / "run"), verbose=0, callbacks=cbs, log=lambda *a: None)
+    images = None
+    if K.get("mirror"):  # the folder plus its left-right mirror images (StyleGAN2-ADA's --mirror), real only
+        from gan_lab.data import load_dataset
+        x, _ = load_dataset(preset.dataset, "train", image_size=preset.image_size, channels=preset.channels,
+                            verbose=False)
+        images = np.concatenate([x, x[:, :, ::-1]])
+    res = train(preset, Path(args.out or Path(tmp) / "run"), verbose=0, callbacks=cbs, log=lambda *a: None,
+                images=images)
 wall = time.time() - t0
 keys = [k for k in evaluation.metric_keys(preset.dataset, preset.image_shape) if k in q.rows[0]]
 lines = [f"## {args.name} preset={args.preset} ds={args.dataset} set={S} knobs={K} wall={wall:.0f}s"]

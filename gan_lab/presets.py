@@ -51,6 +51,8 @@ class Preset:
                                       # 2018; architectures dcgan_any and dcgan_conditional)
     multiscale_d: bool = False        # a second D on the picture at half size, the losses average the two logits
                                       # (Wang et al. 2018's multi-scale discriminator; architecture dcgan_any)
+    skip_g: bool = False              # G draws RGB at every resolution, upsampled and summed, the last layer by
+                                      # upsampling + 3×3 conv (StyleGAN2's skip generator; architecture dcgan_any)
     diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
                                       # "color,translation,cutout" (gan_lab.augment); "" = off
     info_codes: int = 0               # InfoGAN (Chen et al. 2016): G reads a categorical code of this many values
@@ -98,7 +100,7 @@ class Preset:
         from gan_lab.augment import parse_policy
         from gan_lab.data import normalize_name
         from gan_lab.losses import LOSSES
-        from gan_lab.models import (ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, architectures_with, takes_d_option,
+        from gan_lab.models import (ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, architectures_with, takes_option,
                                     takes_image_shape)
 
         def bad(name, expected):
@@ -118,8 +120,8 @@ class Preset:
             raise bad("architecture", "one of " + ", ".join(ARCHITECTURES))
         if self.loss not in LOSSES:
             raise bad("loss", "one of " + ", ".join(LOSSES))
-        for option, name in (("minibatch_std", "minibatch_std"), ("multiscale", "multiscale_d")):
-            if getattr(self, name) and not takes_d_option(self.architecture, option):
+        for option, name in (("minibatch_std", "minibatch_std"), ("multiscale", "multiscale_d"), ("skip", "skip_g")):
+            if getattr(self, name) and not takes_option(self.architecture, option):
                 raise bad(name, f"false with architecture {self.architecture!r} (the option is built into "
                           f"{architectures_with(option)})")
         for name, most in LIMITS.items():
@@ -349,9 +351,10 @@ register(Preset(
     sample_every=250, sample_unit="step", reference="Radford et al. 2016 at half width (benchmarks/README.md)"))
 register(PRESETS["dcgan64_half"].replace(
     name="fast64", description="CPU recipe at 64×64 RGB: the half-width DCGAN-64 with spectral norm, the "
-    "minibatch standard deviation feature and a second, half-size scale on D, Adam 5e-4 (β1 0.5), bf16 compute "
-    "where the CPU has it (precision auto), batch 32 (1.9× the steps per second of 64), EMA sampling",
-    batch_size=32, g_lr=5e-4, d_lr=5e-4, spectral_norm=True, minibatch_std=True, multiscale_d=True,
+    "minibatch standard deviation feature and a second, half-size scale on D, the skip generator (RGB from every "
+    "resolution), Adam 5e-4 (β1 0.5), bf16 compute where the CPU has it (precision auto), batch 32 (1.9× the "
+    "steps per second of 64), EMA sampling",
+    batch_size=32, g_lr=5e-4, d_lr=5e-4, spectral_norm=True, minibatch_std=True, multiscale_d=True, skip_g=True,
     precision="auto",
     reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers_c2st-2026-11-28.txt)"))
 register(Preset(

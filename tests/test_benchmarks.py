@@ -190,7 +190,7 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
         _run("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
              f"folder:{DATA_DIR / 'emoji-64'}", "--set",
              '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
-             '"multiscale_d": false}',
+             '"multiscale_d": false, "skip_g": false}',
              "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60", "--results", str(tmp_path / "l.txt"),
              "--out", str(out))
         assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]

@@ -76,8 +76,11 @@ def test_colour_presets_state_their_flops_and_validate():
     assert flops["fast32"]["generator"] < flops["fast64"]["generator"] < flops["dcgan64"]["generator"]
     # the same layers (spectral norm: a power step per update), but the logit reads the minibatch std channel too
     # (4×4 more inputs to D's Dense, 2 FLOPs each), and the half-size scale adds a width-32 DCGAN discriminator of
-    # 32×32 pictures with its own minibatch std: Conv 3→32 to 16×16, 32→64 to 8×8, 64→128 to 4×4 (k 4), Dense
-    assert flops["fast64"]["generator"] == flops["dcgan64_half"]["generator"]
+    # 32×32 pictures with its own minibatch std: Conv 3→32 to 16×16, 32→64 to 8×8, 64→128 to 4×4 (k 4), Dense.
+    # fast64's skip generator: the same layers but the last ConvT 32→3 (32×32 in, k 4), plus RGB 1×1 convs at 8×8
+    # (128→3), 16×16 (64→3), 32×32 (32→3) and a 3×3 conv 32→3 at 64×64 (upsampling and sums cost no FLOPs here)
+    skip = -2 * 1024 * 16 * 32 * 3 + 2 * (64 * 128 + 256 * 64 + 1024 * 32) * 3 + 2 * 4096 * 9 * 32 * 3
+    assert flops["fast64"]["generator"] == flops["dcgan64_half"]["generator"] + skip
     half_scale = (2 * 16 * 16 * 16 * 3 * 32 + 2 * 8 * 8 * 16 * 32 * 64 + 2 * 4 * 4 * 16 * 64 * 128
                   + 2 * 4 * 4 * 129)
     assert flops["fast64"]["discriminator"] == flops["dcgan64_half"]["discriminator"] + 2 * 4 * 4 + half_scale
@@ -164,6 +167,49 @@ def test_the_multiscale_discriminator_judges_the_half_size_picture_with_a_second
     with pytest.raises(ValueError, match=r"with_code_head: the discriminator gives 2 logits per image.*"
                                          r"multiscale=False for info_codes"):
         with_code_head(d64, 4)
+
+
+def _bilinear_2x(x):
+    """2× bilinear upsampling with half-pixel centres, written out: output pixel 2i is ¾·x[i] + ¼·x[i−1], 2i+1 is
+    ¾·x[i] + ¼·x[i+1], the edge pixel repeated past the border; rows, then columns."""
+    def along(a, axis):
+        a = np.moveaxis(a, axis, 1)
+        prev = np.concatenate([a[:, :1], a[:, :-1]], axis=1)
+        nxt = np.concatenate([a[:, 1:], a[:, -1:]], axis=1)
+        out = np.stack([0.75 * a + 0.25 * prev, 0.75 * a + 0.25 * nxt], axis=2).reshape(
+            a.shape[0], 2 * a.shape[1], *a.shape[2:])
+        return np.moveaxis(out, 1, axis)
+    return along(along(x, 1), 2)
+
+
+def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
+    """skip_g (StyleGAN2's skip generator): the picture is tanh(up(up(up(rgb_8) + rgb_16) + rgb_32) + rgb_64),
+    up = bilinear 2×, rgb_64 a 3×3 conv of the nearest-upsampled 32×32 features (no transposed conv at the
+    output), checked against that formula in numpy from the model's own RGB layers."""
+    g = dcgan_generator(16, (64, 64, 3), width=4, skip=True)
+    rgb = ["rgb_8", "rgb_16", "rgb_32", "rgb_64"]
+    assert [l.name for l in g.layers if l.name.startswith("rgb")] == rgb
+    assert not any(isinstance(l, layers.Conv2DTranspose) and l.output.shape[1] == 64 for l in g.layers)
+    z = np.random.default_rng(0).normal(size=(3, 16)).astype(np.float32)
+    parts = keras.Model(g.input, [g.get_layer(n).output for n in rgb])(z, training=False)
+    r8, r16, r32, r64 = (np.asarray(p, np.float64) for p in parts)
+    want = np.tanh(_bilinear_2x(_bilinear_2x(_bilinear_2x(r8) + r16) + r32) + r64)
+    np.testing.assert_allclose(np.asarray(g(z, training=False)), want, rtol=1e-4, atol=1e-5)
+    # without skip: the seeds' layer list, a transposed conv to RGB at the end
+    plain = dcgan_generator(16, (64, 64, 3), width=4)
+    assert isinstance(plain.layers[-2], layers.Conv2DTranspose) and not any(l.name.startswith("rgb") for l in plain.layers)
+    # fast64 has it; it saves and loads; the preset refuses it where the generator has no skip version
+    g64, _ = preset_pair(get_preset("fast64", precision="float32").validate())
+    assert g64.get_layer("rgb_64") is not None
+    g64.save(tmp_path / "g.keras")
+    z = np.random.default_rng(1).normal(size=(4, 100)).astype(np.float32)
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "g.keras")(z, training=False),
+                               g64(z, training=False), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"skip_g = True is invalid: expected false with architecture "
+                                         r"'dcgan_conditional'.*dcgan_any.*--skip-g"):
+        get_preset("cgan32", skip_g=True).validate()
+    with pytest.raises(ValueError, match=r"architecture 'small': its generator has no skip version"):
+        build_pair("small", 16, skip=True)
 
 
 def test_a_saved_discriminator_loads_in_a_fresh_process_after_importing_gan_lab_models(tmp_path):

@@ -250,8 +250,8 @@ def _weights(model):
     ("fast_infogan", dict(noise_dim=12, width=8, info_codes=4)),         # InfoGAN's code head in the checkpoint
     ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # spectral norm's power-iteration
                     spectral_norm=True)),                                 # vectors (fast64 uses it)
-    ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # two logits: the multi-scale D
-                    multiscale_d=True)),
+    ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # two logits: the multi-scale D,
+                    multiscale_d=True, skip_g=True)),                     # and the skip generator (fast64's)
     ("cgan", dict(noise_dim=12, width=8, clusters=6)),                   # k-means clusters read back on resume
     ("fast", dict(noise_dim=12, width=8, class_clusters=2)),             # clusters within classes
 ])
