@@ -114,6 +114,13 @@ def test_minibatch_std_appends_the_batch_spread_as_one_channel():
     np.testing.assert_allclose(same[..., 5], 1e-4, rtol=1e-3)
 
 
+def _assert_reloads_the_same(model, inputs, path):
+    """``model`` saved to ``path`` and loaded back gives the same outputs on ``inputs``."""
+    model.save(path)
+    np.testing.assert_allclose(keras.models.load_model(path)(inputs, training=False), model(inputs, training=False),
+                               rtol=1e-5, atol=1e-6)
+
+
 def test_minibatch_std_field_builds_it_into_the_discriminator_and_it_survives_saving(tmp_path):
     preset = get_preset("fast64", minibatch_std=True, multiscale_d=False, precision="float32").validate()
     _, d = preset_pair(preset)
@@ -121,9 +128,7 @@ def test_minibatch_std_field_builds_it_into_the_discriminator_and_it_survives_sa
     plain = preset_pair(get_preset("fast64", minibatch_std=False, multiscale_d=False, precision="float32"))[1]
     assert d.count_params() == plain.count_params() + 4 * 4  # the logit's Dense reads one more 4×4 channel
     x = np.random.default_rng(1).uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)
-    d.save(tmp_path / "d.keras")
-    again = keras.models.load_model(tmp_path / "d.keras")
-    np.testing.assert_allclose(again(x, training=False), d(x, training=False), rtol=1e-5, atol=1e-6)
+    _assert_reloads_the_same(d, x, tmp_path / "d.keras")
     _, cd = preset_pair(get_preset("cgan32", minibatch_std=True, num_classes=10).validate())
     assert MinibatchStd in [type(l) for l in cd.layers]
     with pytest.raises(ValueError, match=r"minibatch_std = True is invalid: expected false with architecture "
@@ -150,10 +155,7 @@ def test_the_multiscale_discriminator_judges_the_half_size_picture_with_a_second
     # fast64 has it; it saves and loads; the preset refuses it where it is not built in
     _, d64 = preset_pair(get_preset("fast64", precision="float32").validate())
     assert d64.output_shape == (None, 2) and [type(l) for l in d64.layers].count(MinibatchStd) == 2
-    d64.save(tmp_path / "d.keras")
-    images = rng.uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32)
-    np.testing.assert_allclose(keras.models.load_model(tmp_path / "d.keras")(images, training=False),
-                               d64(images, training=False), rtol=1e-5, atol=1e-6)
+    _assert_reloads_the_same(d64, rng.uniform(-1, 1, (8, 64, 64, 3)).astype(np.float32), tmp_path / "d.keras")
     with pytest.raises(ValueError, match=r"multiscale_d = True is invalid: expected false with architecture "
                                          r"'dcgan_conditional'.*dcgan_any.*--multiscale-d"):
         get_preset("cgan32", multiscale_d=True).validate()
@@ -198,13 +200,13 @@ def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
     # without skip: the seeds' layer list, a transposed conv to RGB at the end
     plain = dcgan_generator(16, (64, 64, 3), width=4)
     assert isinstance(plain.layers[-2], layers.Conv2DTranspose) and not any(l.name.startswith("rgb") for l in plain.layers)
+    # RGB 1×1 convs from 16, 8, 4 channels and a 3×3 conv from 4 (with biases) replace the ConvT 4→3, k 4
+    assert g.count_params() - plain.count_params() == (16 + 8 + 4 + 9 * 4 + 4) * 3 - (16 * 4 * 3 + 3)
     # fast64 has it; it saves and loads; the preset refuses it where the generator has no skip version
     g64, _ = preset_pair(get_preset("fast64", precision="float32").validate())
     assert g64.get_layer("rgb_64") is not None
-    g64.save(tmp_path / "g.keras")
-    z = np.random.default_rng(1).normal(size=(4, 100)).astype(np.float32)
-    np.testing.assert_allclose(keras.models.load_model(tmp_path / "g.keras")(z, training=False),
-                               g64(z, training=False), rtol=1e-5, atol=1e-6)
+    _assert_reloads_the_same(g64, np.random.default_rng(1).normal(size=(4, 100)).astype(np.float32),
+                             tmp_path / "g.keras")
     with pytest.raises(ValueError, match=r"skip_g = True is invalid: expected false with architecture "
                                          r"'dcgan_conditional'.*dcgan_any.*--skip-g"):
         get_preset("cgan32", skip_g=True).validate()
