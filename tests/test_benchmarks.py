@@ -185,7 +185,7 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
     import keras
 
     from gan_lab.models import MinibatchStd  # registered for loading
-    for knob in ("ms", "mbstd", "g32conv"):
+    for knob in ("ms", "mbstd", "g32conv", "lecam", "mirror"):  # the last two change the loss / the data only
         out = tmp_path / knob
         _run("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
              f"folder:{DATA_DIR / 'emoji-64'}", "--set",
