@@ -356,7 +356,8 @@ register(PRESETS["dcgan64_half"].replace(
     "steps per second of 64), EMA sampling",
     batch_size=32, g_lr=5e-4, d_lr=5e-4, spectral_norm=True, minibatch_std=True, multiscale_d=True, skip_g=True,
     precision="auto",
-    reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers_c2st-2026-11-28.txt)"))
+    reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers_c2st-2026-11-28.txt, "
+    "colour_seeds_600s-2026-11-29.txt)"))
 register(Preset(
     name="fast32", description="CPU starting point at 32×32 RGB: half-width DCGAN (32 channels), batch 64, EMA sampling",
     dataset="folder", image_size=32, channels=3, architecture="dcgan_any", loss="bce", noise_dim=100, width=32,
