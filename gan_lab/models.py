@@ -18,6 +18,7 @@ checked by :mod:`gan_lab.checks`.
 from __future__ import annotations
 
 import inspect
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -607,14 +608,22 @@ def takes_image_shape(architecture: str) -> bool:
     return all("image_shape" in inspect.signature(fn).parameters for fn in (g_fn, d_fn))
 
 
-#: option -> (0: the generator's / 1: the discriminator's, what it is called in errors)
-OPTIONS = {"minibatch_std": (1, "minibatch standard deviation feature"), "multiscale": (1, "multi-scale version"),
-           "skip": (0, "skip version (RGB from every resolution)")}
+class Option(NamedTuple):
+    """An option of the generator's or the discriminator's builder."""
+    model: int  # 0: the generator's, 1: the discriminator's
+    what: str  # what it is called in errors
+    field: str  # the preset field that sets it
+
+
+#: the builders' options (keyword arguments of :func:`build_pair`)
+OPTIONS = {"minibatch_std": Option(1, "minibatch standard deviation feature", "minibatch_std"),
+           "multiscale": Option(1, "multi-scale version", "multiscale_d"),
+           "skip": Option(0, "skip version (RGB from every resolution)", "skip_g")}
 
 
 def takes_option(architecture: str, option: str) -> bool:
     """True when the builder of ``architecture`` that :data:`OPTIONS` names for ``option`` takes it."""
-    return option in inspect.signature(ARCHITECTURES[architecture][OPTIONS[option][0]]).parameters
+    return option in inspect.signature(ARCHITECTURES[architecture][OPTIONS[option].model]).parameters
 
 
 def architectures_with(option: str) -> str:
@@ -624,7 +633,7 @@ def architectures_with(option: str) -> str:
 
 def option_error(architecture: str, option: str) -> str:
     """Why ``architecture`` cannot have ``option``, and the architectures that can."""
-    which, what = OPTIONS[option]
+    which, what, _ = OPTIONS[option]
     return (f"architecture {architecture!r}: its {('generator', 'discriminator')[which]} has no {what} "
             f"({option}): use one that has it ({architectures_with(option)})")
 
@@ -645,15 +654,15 @@ def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, w
         raise ValueError(f"architecture {architecture!r} draws 28×28 grayscale images, not "
                          f"{'×'.join(map(str, image_shape))}: use one that takes the image shape "
                          f"({', '.join(a for a in ARCHITECTURES if takes_image_shape(a))}), e.g. --preset dcgan64")
-    for option, wanted in (("minibatch_std", minibatch_std), ("multiscale", multiscale), ("skip", skip)):
+    options = {"minibatch_std": minibatch_std, "multiscale": multiscale, "skip": skip}  # the keys of OPTIONS
+    for option, wanted in options.items():
         if wanted and not takes_option(architecture, option):
             raise ValueError(option_error(architecture, option))
 
     def kw(fn):
         params = inspect.signature(fn).parameters
         given = {"width": width, "image_shape": None if image_shape is None else tuple(image_shape),
-                 "output": output, "num_classes": num_classes, "minibatch_std": minibatch_std or None,
-                 "multiscale": multiscale or None, "skip": skip or None}
+                 "output": output, "num_classes": num_classes, **{k: v or None for k, v in options.items()}}
         return {k: v for k, v in given.items() if v is not None and k in params}
 
     discriminator = d_fn(**kw(d_fn))
@@ -675,8 +684,7 @@ def preset_pair(preset, cluster_frequencies=None):
     generator, discriminator = build_pair(preset.architecture, preset.noise_dim, preset.spectral_norm, preset.width,
                                           preset.image_shape, preset.output,
                                           num_classes=(clusters or classes) if preset.label_architecture else None,
-                                          minibatch_std=preset.minibatch_std, multiscale=preset.multiscale_d,
-                                          skip=preset.skip_g)
+                                          **{o: getattr(preset, spec.field) for o, spec in OPTIONS.items()})
     if preset.info_codes:
         generator = with_info_code(generator, preset.info_codes)
     if clusters:

@@ -100,8 +100,8 @@ class Preset:
         from gan_lab.augment import parse_policy
         from gan_lab.data import normalize_name
         from gan_lab.losses import LOSSES
-        from gan_lab.models import (ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, architectures_with, takes_option,
-                                    takes_image_shape)
+        from gan_lab.models import (ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, OPTIONS, architectures_with,
+                                    takes_image_shape, takes_option)
 
         def bad(name, expected):
             return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} "
@@ -120,9 +120,9 @@ class Preset:
             raise bad("architecture", "one of " + ", ".join(ARCHITECTURES))
         if self.loss not in LOSSES:
             raise bad("loss", "one of " + ", ".join(LOSSES))
-        for option, name in (("minibatch_std", "minibatch_std"), ("multiscale", "multiscale_d"), ("skip", "skip_g")):
-            if getattr(self, name) and not takes_option(self.architecture, option):
-                raise bad(name, f"false with architecture {self.architecture!r} (the option is built into "
+        for option, spec in OPTIONS.items():
+            if getattr(self, spec.field) and not takes_option(self.architecture, option):
+                raise bad(spec.field, f"false with architecture {self.architecture!r} (the option is built into "
                           f"{architectures_with(option)})")
         for name, most in LIMITS.items():
             if not 0 < getattr(self, name) <= most:

@@ -1,4 +1,5 @@
 """Image shape as a property of the data: DCGAN builders at any shape, FLOPs, colour presets, DiffAugment."""
+import inspect
 import os
 import subprocess
 import sys
@@ -13,9 +14,9 @@ from gan_lab.augment import diff_augment, make_augment, parse_policy
 from gan_lab.cli import main
 from gan_lab.flops import forward_flops, preset_flops
 from gan_lab.losses import get_loss
-from gan_lab.models import (CONDITIONAL, MinibatchStd, build_pair, dcgan_discriminator, dcgan_generator, dcgan_layout,
-                            keras_faces_generator, preset_pair, with_code_head)
-from gan_lab.presets import PRESETS, get_preset
+from gan_lab.models import (CONDITIONAL, OPTIONS, MinibatchStd, build_pair, dcgan_discriminator, dcgan_generator,
+                            dcgan_layout, keras_faces_generator, preset_pair, with_code_head)
+from gan_lab.presets import FIELD_TYPES, PRESETS, get_preset
 from gan_lab.runs import sample
 
 COLOUR_PRESETS = ("dcgan64", "keras_faces", "dcgan64_half", "fast64", "fast32", "cgan32")
@@ -212,6 +213,22 @@ def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
         get_preset("cgan32", skip_g=True).validate()
     with pytest.raises(ValueError, match=r"architecture 'small': its generator has no skip version"):
         build_pair("small", 16, skip=True)
+
+
+def test_each_builder_option_is_a_build_pair_keyword_set_by_its_preset_field():
+    """models.OPTIONS is the one list of the builders' options: each is a keyword of build_pair, its field a
+    bool field of Preset, and turning the field off in fast64 (which has all three) takes the option out of
+    the models preset_pair builds."""
+    assert set(OPTIONS) <= set(inspect.signature(build_pair).parameters)
+    marks = {"minibatch_std": lambda g, d: any(isinstance(l, MinibatchStd) for l in d.layers),
+             "multiscale": lambda g, d: d.output.shape[-1] == 2,
+             "skip": lambda g, d: any(l.name == "rgb_64" for l in g.layers)}
+    assert set(marks) == set(OPTIONS)
+    for option, spec in OPTIONS.items():
+        assert FIELD_TYPES[spec.field] is bool
+        on = get_preset("fast64", precision="float32").validate()
+        off = get_preset("fast64", precision="float32", **{spec.field: False}).validate()
+        assert marks[option](*preset_pair(on)) and not marks[option](*preset_pair(off)), option
 
 
 def test_a_saved_discriminator_loads_in_a_fresh_process_after_importing_gan_lab_models(tmp_path):
