@@ -20,6 +20,11 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
                LeCam regularization (Tseng et al. 2021) on D's loss: lecam·(mean(relu(D(x) − ā_fake)²) +
                mean(relu(ā_real − D(G(z)))²)), ā the EMAs (decay lecam_decay, 0.99) of D's mean outputs
   mirror       train on the folder plus its left-right mirror images (StyleGAN2-ADA's --mirror)
+  dnobn        on `dcgan_any`: D without BatchNorm, a bias on every conv (SNGAN's D, with `spectral_norm`)
+  gtop         on `dcgan_any` with `skip_g`: the generator's start×start map gtop times wider (its cheapest layer)
+  emas         a list of k: more EMA copies of G beside the preset's, decay_t = (1 + t) / (1 + k + t) uncapped
+               (k = 9 is the preset's warm-up, which stays below the 0.999 cap until step 8,990; k = 3 averages
+               over three times as many steps, k = 1 over all of them), saved at the marks as gen-STEP-kK.keras
   info, info_w, qhidden
                the first InfoGAN prototype (`--set '{"architecture": "info"}'`, info >= 10: samples are drawn
                with codes 0-9 in turn): a label-embedding generator
@@ -167,6 +172,47 @@ def lever_discriminator(image_shape=(64, 64, 3), width=32, minibatch_std=False):
 
 models.register_architecture("dcgan_lever", lever_generator, lever_discriminator)
 
+
+if K.get("dnobn"):
+    # SNGAN's discriminator (Miyato et al. 2018): spectral norm and no BatchNorm; every conv gets a bias.
+    def _features_nobn(x, doublings, width, minibatch_std=False, prefix=""):
+        for i in range(doublings):
+            x = layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same", kernel_initializer=models._dcgan_init())(x)
+            x = models._lrelu(0.2)(x)
+        if minibatch_std:
+            x = models.MinibatchStd(name=prefix + "minibatch_std")(x)
+        return layers.Flatten()(x)
+
+    models._dcgan_discriminator_features = _features_nobn
+
+if K.get("gtop"):
+    # the generator's start×start map gtop times wider (the cheap end of G), the rest as dcgan_generator
+    def _body_wide_top(x, image_shape, width, output, skip=False):
+        if not skip:
+            raise SystemExit("levers.py: the gtop knob needs the skip generator (--set '{\"skip_g\": true}')")
+        size, _, channels = image_shape
+        start, doublings = models.dcgan_layout(size)
+        init = models._dcgan_init()
+        gamma = keras.initializers.RandomNormal(1.0, 0.02)
+        top = width * 2 ** (doublings - 1)
+        x = layers.Dense(start * start * top * K["gtop"], use_bias=False, kernel_initializer=init)(x)
+        x = layers.Reshape((start, start, top * K["gtop"]))(x)
+        x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
+        rgb = None
+        for i in range(doublings - 1):
+            x = layers.Conv2DTranspose(top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False,
+                                       kernel_initializer=init)(x)
+            x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
+            if skip and x.shape[1] >= 8:
+                here = layers.Conv2D(channels, 1, kernel_initializer=init, name=f"rgb_{x.shape[1]}")(x)
+                rgb = here if rgb is None else layers.Add()([models._upsample_rgb(rgb), here])
+        img = layers.Conv2D(channels, 3, padding="same", kernel_initializer=init,
+                            name=f"rgb_{2 * x.shape[1]}")(layers.UpSampling2D(2)(x))
+        img = layers.Add()([models._upsample_rgb(rgb), img])
+        return layers.Activation(output, name="image", dtype="float32")(img)
+
+    models._dcgan_generator_body = _body_wide_top
+
 R1 = float(K.get("r1", 0.0))
 
 
@@ -298,6 +344,39 @@ class SaveAtMarks(keras.callbacks.Callback):
 
 if args.out:
     cbs.append(SaveAtMarks())
+
+
+class ExtraEMAs(keras.callbacks.Callback):
+    """knob emas [k, ...]: more EMA copies of G, decay_t = (1 + t) / (1 + k + t) (k = 9 is GAN's warm-up
+    decay, which stays below its 0.999 cap until step 8,990), uncapped, each saved at the marks as gen-STEP-kK."""
+
+    def on_train_begin(self, logs=None):
+        g = self.model.generator
+        self.copies = {}
+        for k in K["emas"]:
+            c = keras.models.clone_model(g)
+            c.set_weights(g.get_weights())
+            self.copies[k] = c
+        self.step = 0
+
+        @tf.function
+        def update(t):
+            for k, c in self.copies.items():
+                d = (1.0 + t) / (1.0 + k + t)
+                for e, w in zip(c.weights, g.weights):
+                    e.assign(d * e + (1.0 - d) * tf.cast(w, e.dtype))
+        self.update = update
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        self.update(tf.cast(self.model.g_optimizer.iterations, tf.float32))
+        if self.step in args.steps and args.out:
+            for k, c in self.copies.items():
+                c.save(Path(args.out) / f"gen-{self.step}-k{k}.keras")
+
+
+if K.get("emas"):
+    cbs.append(ExtraEMAs())
 t0 = time.time()
 with tempfile.TemporaryDirectory() as tmp:
     images = None

@@ -203,6 +203,37 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
         assert len(convs) == (1 if knob == "g32conv" else 0)
 
 
+def test_levers_knobs_on_fast64_change_the_models_and_keep_more_emas(tmp_path):
+    """The sixth round's knobs on fast64's own architecture: dnobn takes BatchNorm out of D, gtop widens G's
+    first map, emas keeps more EMA copies; the k = 9 copy is the preset's EMA generator to the last bit."""
+    import keras
+    import numpy as np
+
+    import gan_lab.models  # noqa: F401  (registers MinibatchStd for loading)
+
+    def run(knobs):
+        out = tmp_path / "_".join(knobs)
+        _run("benchmarks/levers.py", "--name", "k", "--preset", "fast64", "--dataset",
+             f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"width": 4, "batch_size": 8}', "--knobs", json.dumps(knobs),
+             "--steps", "2", "--n", "60", "--results", str(tmp_path / "l.txt"), "--out", str(out))
+        return out
+
+    def batchnorms(model):
+        return sum(type(l) is keras.layers.BatchNormalization for l in model.layers)
+
+    base = run({"emas": [9, 3]})
+    d = keras.models.load_model(base / "discriminator.keras", compile=False)
+    g = keras.models.load_model(base / "gen-2.keras")
+    for w, w9 in zip(g.get_weights(), keras.models.load_model(base / "gen-2-k9.keras").get_weights()):
+        np.testing.assert_array_equal(w, w9)
+    assert any(not np.array_equal(w, w3) for w, w3 in
+               zip(g.get_weights(), keras.models.load_model(base / "gen-2-k3.keras").get_weights()))
+    nobn = keras.models.load_model(run({"dnobn": 1}) / "discriminator.keras", compile=False)
+    assert batchnorms(d) == 5 and batchnorms(nobn) == 0 and nobn.output_shape == d.output_shape
+    wide = keras.models.load_model(run({"gtop": 2}) / "gen-2.keras")
+    assert wide.layers[1].units == 2 * g.layers[1].units and wide.output_shape == g.output_shape == (None, 64, 64, 3)
+
+
 def test_floor_spread_scores_halves_of_a_folder_against_each_other(tmp_path):
     out = tmp_path / "spread.txt"
     _run("benchmarks/floor_spread.py", "--image-size", "32", "--n", "150", "--splits", "3", "--c2st-splits", "1",
