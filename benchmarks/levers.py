@@ -21,7 +21,7 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
                mean(relu(ā_real − D(G(z)))²)), ā the EMAs (decay lecam_decay, 0.99) of D's mean outputs
   mirror       train on the folder plus its left-right mirror images (StyleGAN2-ADA's --mirror)
   dnobn        on `dcgan_any`: D without BatchNorm, a bias on every conv (SNGAN's D, with `spectral_norm`)
-  gtop         on `dcgan_any` with `skip_g`: the generator's start×start map gtop times wider (its cheapest layer)
+  gtop         on `dcgan_any`: the generator's start×start map gtop times wider (its cheapest layer)
   emas         a list of k: more EMA copies of G beside the preset's, decay_t = (1 + t) / (1 + k + t) uncapped
                (k = 9 is the preset's warm-up, which stays below the 0.999 cap until step 8,990; k = 3 averages
                over three times as many steps, k = 1 over all of them), saved at the marks as gen-STEP-kK.keras
@@ -186,30 +186,28 @@ if K.get("dnobn"):
     models._dcgan_discriminator_features = _features_nobn
 
 if K.get("gtop"):
-    # the generator's start×start map gtop times wider (the cheap end of G), the rest as dcgan_generator
-    def _body_wide_top(x, image_shape, width, output, skip=False):
-        if not skip:
-            raise SystemExit("levers.py: the gtop knob needs the skip generator (--set '{\"skip_g\": true}')")
-        size, _, channels = image_shape
-        start, doublings = models.dcgan_layout(size)
-        init = models._dcgan_init()
-        gamma = keras.initializers.RandomNormal(1.0, 0.02)
-        top = width * 2 ** (doublings - 1)
-        x = layers.Dense(start * start * top * K["gtop"], use_bias=False, kernel_initializer=init)(x)
-        x = layers.Reshape((start, start, top * K["gtop"]))(x)
-        x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
-        rgb = None
-        for i in range(doublings - 1):
-            x = layers.Conv2DTranspose(top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False,
-                                       kernel_initializer=init)(x)
-            x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
-            if skip and x.shape[1] >= 8:
-                here = layers.Conv2D(channels, 1, kernel_initializer=init, name=f"rgb_{x.shape[1]}")(x)
-                rgb = here if rgb is None else layers.Add()([models._upsample_rgb(rgb), here])
-        img = layers.Conv2D(channels, 3, padding="same", kernel_initializer=init,
-                            name=f"rgb_{2 * x.shape[1]}")(layers.UpSampling2D(2)(x))
-        img = layers.Add()([models._upsample_rgb(rgb), img])
-        return layers.Activation(output, name="image", dtype="float32")(img)
+    # the generator's start×start map gtop times wider (the cheap end of G): dcgan_any's generator body built with
+    # this stand-in for keras.layers, whose Dense and Reshape (one of each in the body) are gtop times wider
+    class _WideTop:
+        def __getattr__(self, name):
+            return getattr(layers, name)
+
+        @staticmethod
+        def Dense(units, **kw):
+            return layers.Dense(units * K["gtop"], **kw)
+
+        @staticmethod
+        def Reshape(shape, **kw):
+            return layers.Reshape((*shape[:-1], shape[-1] * K["gtop"]), **kw)
+
+    _body = models._dcgan_generator_body
+
+    def _body_wide_top(*a, **kw):
+        models.layers = _WideTop()
+        try:
+            return _body(*a, **kw)
+        finally:
+            models.layers = layers
 
     models._dcgan_generator_body = _body_wide_top
 
