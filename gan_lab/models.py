@@ -639,14 +639,17 @@ def option_error(architecture: str, option: str) -> str:
 
 
 def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, width: int | None = None,
-               image_shape=None, output: str | None = None, num_classes: int | None = None,
-               minibatch_std: bool = False, multiscale: bool = False, skip: bool = False):
+               image_shape=None, output: str | None = None, num_classes: int | None = None, **options: bool):
     """Build ``(generator, discriminator)`` for a registered architecture name.
 
     ``width``, ``image_shape`` (H, W, C), ``output`` (the generator's last activation), ``num_classes`` (of a
-    conditional architecture), ``minibatch_std``, ``multiscale`` and ``skip`` are passed to the builders that take
-    them; an architecture that only draws 28×28×1 refuses another ``image_shape``, one without an option
-    (:data:`OPTIONS`) refuses it."""
+    conditional architecture) and the ``options`` (keywords of :data:`OPTIONS`: ``minibatch_std=True``, ...) are
+    passed to the builders that take them; an architecture that only draws 28×28×1 refuses another
+    ``image_shape``, one without an option refuses it."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"build_pair got unknown option(s) {', '.join(unknown)}: expected keywords of "
+                        f"models.OPTIONS ({', '.join(OPTIONS)})")
     if architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}: expected one of {', '.join(ARCHITECTURES)}")
     g_fn, d_fn = ARCHITECTURES[architecture]
@@ -654,7 +657,6 @@ def build_pair(architecture: str, noise_dim: int, spectral_norm: bool = False, w
         raise ValueError(f"architecture {architecture!r} draws 28×28 grayscale images, not "
                          f"{'×'.join(map(str, image_shape))}: use one that takes the image shape "
                          f"({', '.join(a for a in ARCHITECTURES if takes_image_shape(a))}), e.g. --preset dcgan64")
-    options = {"minibatch_std": minibatch_std, "multiscale": multiscale, "skip": skip}  # the keys of OPTIONS
     for option, wanted in options.items():
         if wanted and not takes_option(architecture, option):
             raise ValueError(option_error(architecture, option))

@@ -1,5 +1,4 @@
 """Image shape as a property of the data: DCGAN builders at any shape, FLOPs, colour presets, DiffAugment."""
-import inspect
 import os
 import subprocess
 import sys
@@ -218,8 +217,9 @@ def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
 def test_each_builder_option_is_a_build_pair_keyword_set_by_its_preset_field():
     """models.OPTIONS is the one list of the builders' options: each is a keyword of build_pair, its field a
     bool field of Preset, and turning the field off in fast64 (which has all three) takes the option out of
-    the models preset_pair builds."""
-    assert set(OPTIONS) <= set(inspect.signature(build_pair).parameters)
+    the models preset_pair builds; build_pair refuses a keyword that is not an option."""
+    with pytest.raises(TypeError, match="unknown option.*minibatch_sdt.*expected keywords of models.OPTIONS"):
+        build_pair("dcgan_any", 16, width=8, image_shape=(16, 16, 3), minibatch_sdt=True)
     marks = {"minibatch_std": lambda g, d: any(isinstance(l, MinibatchStd) for l in d.layers),
              "multiscale": lambda g, d: d.output.shape[-1] == 2,
              "skip": lambda g, d: any(l.name == "rgb_64" for l in g.layers)}
