@@ -25,6 +25,8 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
   emas         a list of k: more EMA copies of G beside the preset's, decay_t = (1 + t) / (1 + k + t) uncapped
                (k = 9 is the preset's warm-up, which stays below the 0.999 cap until step 8,990; k = 3 averages
                over three times as many steps, k = 1 over all of them), saved at the marks as gen-STEP-kK.keras
+  lr_isqrt     both learning rates lr · min(1, sqrt(lr_isqrt / t)) at update t (inverse square-root decay, no
+               step budget needed); the block gains the rates of the last update
   info, info_w, qhidden
                the first InfoGAN prototype (`--set '{"architecture": "info"}'`, info >= 10: samples are drawn
                with codes 0-9 in turn): a label-embedding generator
@@ -375,6 +377,22 @@ class ExtraEMAs(keras.callbacks.Callback):
 
 if K.get("emas"):
     cbs.append(ExtraEMAs())
+
+
+class InverseSqrtLR(keras.callbacks.Callback):
+    """knob lr_isqrt S0: both learning rates lr_t = lr · min(1, sqrt(S0 / t)) at update t."""
+
+    def on_train_batch_begin(self, batch, logs=None):
+        t = int(self.model.g_optimizer.iterations.numpy()) + 1
+        f = min(1.0, (float(K["lr_isqrt"]) / t) ** 0.5)
+        self.model.g_optimizer.learning_rate = preset.g_lr * f
+        self.model.d_optimizer.learning_rate = preset.d_lr * f
+        self.last = (t, preset.g_lr * f, preset.d_lr * f)
+
+
+if K.get("lr_isqrt"):
+    decay = InverseSqrtLR()
+    cbs.append(decay)
 t0 = time.time()
 with tempfile.TemporaryDirectory() as tmp:
     images = None
@@ -394,6 +412,8 @@ if args.raw and holder["gan"].ema_generator is not None:
     g = holder["gan"]
     raw = evaluation.evaluate(g.generator, args.dataset, n=args.n, output=preset.output, seed=123)
     lines.append("  RAW generator:      " + " ".join(f"{k} {raw[k]:.3g}" for k in keys))
+if K.get("lr_isqrt"):
+    lines.append("  learning rates of update {}: g {:.6g} d {:.6g}".format(*decay.last))
 print("\n".join(lines))
 with open(args.results, "a") as f:
     f.write("\n".join(lines) + "\n")

@@ -203,6 +203,15 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
         assert len(convs) == (1 if knob == "g32conv" else 0)
 
 
+def test_levers_lr_isqrt_knob_decays_both_learning_rates(tmp_path):
+    """The seventh round's knob: at update t both rates are lr · min(1, sqrt(S0 / t)) (S0 = 2, update 8: half)."""
+    results = tmp_path / "l.txt"
+    _run("benchmarks/levers.py", "--name", "lr", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+         "--set", '{"width": 4, "batch_size": 8, "g_lr": 4e-4}', "--knobs", '{"lr_isqrt": 2}', "--steps", "8",
+         "--n", "60", "--results", str(results))
+    assert "learning rates of update 8: g 0.0002 d 0.00025" in results.read_text()
+
+
 def test_levers_knobs_on_fast64_change_the_models_and_keep_more_emas(tmp_path):
     """The sixth round's knobs on fast64's own architecture: dnobn takes BatchNorm out of D, gtop widens G's
     first map, emas keeps more EMA copies; the k = 9 copy is the preset's EMA generator to the last bit."""
