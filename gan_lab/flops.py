@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from gan_lab.models import preset_pair, with_code_head
+from gan_lab.models import preset_pair, with_code_head, with_recon_decoders
 
 
 def _shape(tensor_or_shape) -> tuple:
@@ -91,13 +91,15 @@ def model_cost(model: keras.Model) -> ModelCost:
     return ModelCost(forward=sum(costs), first=costs[0] if costs else 0)
 
 
-def update_flops(generator, discriminator, batch_size: int, d_steps: int = 1) -> dict:
+def update_flops(generator, discriminator, batch_size: int, d_steps: int = 1, decoders: int = 0) -> dict:
     """FLOPs of one GAN update, split as ``{"d_step": ..., "g_step": ..., "total": ...}`` (see the module
-    docstring for what is counted)."""
+    docstring for what is counted). ``decoders``: the forward FLOPs per real image of FastGAN's decoders
+    (:func:`decoder_flops`), run forward and backward (weight and input gradients) in every discriminator step."""
     g, d = model_cost(generator), model_cost(discriminator)
     per_d_step = (g.forward                                   # fakes
                   + 2 * d.forward                             # D on real and fake
-                  + 2 * (d.forward + d.input_grads_after_first))  # D weight + input grads, both batches
+                  + 2 * (d.forward + d.input_grads_after_first)  # D weight + input grads, both batches
+                  + 3 * decoders)                             # decoders on the real batch
     g_step = (g.forward + d.forward                           # fakes through D
               + d.forward                                     # D input grads through every layer
               + g.forward + g.input_grads_after_first)        # G weight + input grads
@@ -114,12 +116,21 @@ def preset_models(preset):
     return generator, discriminator
 
 
+def decoder_flops(preset, discriminator) -> int:
+    """Forward FLOPs per real image of FastGAN's decoders (:func:`gan_lab.models.with_recon_decoders`) when the
+    preset has ``recon_weight``, else 0."""
+    if not preset.recon_weight:
+        return 0
+    return forward_flops(with_recon_decoders(discriminator)) - forward_flops(discriminator)
+
+
 def preset_update_flops(preset) -> dict:
     """:func:`update_flops` of a preset's architecture at its batch size and ``d_steps``. A gradient penalty
     (``gp_weight``, WGAN-GP; ``r1_weight``, R1) adds a double backward pass through D that is not counted: a lower
     bound then."""
     generator, discriminator = preset_models(preset)
-    return update_flops(generator, discriminator, preset.batch_size, preset.d_steps)
+    return update_flops(generator, discriminator, preset.batch_size, preset.d_steps,
+                        decoder_flops(preset, discriminator))
 
 
 def preset_flops(preset) -> dict:
@@ -129,8 +140,10 @@ def preset_flops(preset) -> dict:
     - ``discriminator``: one image judged (the discriminator's forward pass);
     - ``train_per_image``: one training image's share of an update with the usual rule of thumb "a backward
       pass costs twice a forward one": per discriminator step G + 3·D on the fake and 3·D on the real image,
-      and for the generator step 3·G + 3·D, so ``d_steps``·(G + 6·D) + 3·G + 3·D. (:func:`update_flops`
-      counts the gradients exactly instead; it is what the throughput benchmark uses.)"""
+      and for the generator step 3·G + 3·D, so ``d_steps``·(G + 6·D + 3·R) + 3·G + 3·D, with R FastGAN's decoders
+      on the real image (``recon_weight``; 0 without). (:func:`update_flops` counts the gradients exactly instead;
+      it is what the throughput benchmark uses.)"""
     generator, discriminator = preset_models(preset)
-    g, d = forward_flops(generator), forward_flops(discriminator)
-    return {"generator": g, "discriminator": d, "train_per_image": preset.d_steps * (g + 6 * d) + 3 * g + 3 * d}
+    g, d, r = forward_flops(generator), forward_flops(discriminator), decoder_flops(preset, discriminator)
+    return {"generator": g, "discriminator": d,
+            "train_per_image": preset.d_steps * (g + 6 * d + 3 * r) + 3 * g + 3 * d}

@@ -21,8 +21,8 @@ import tensorflow as tf
 from gan_lab.augment import make_augment
 from gan_lab.data import to_unit_range
 from gan_lab.distribute import loggable
-from gan_lab.losses import get_loss, gradient_penalty, info_code_loss, r1_penalty
-from gan_lab.models import cluster_of_noise, code_of_noise, preset_pair, with_code_head
+from gan_lab.losses import get_loss, gradient_penalty, info_code_loss, r1_penalty, reconstruction_loss
+from gan_lab.models import cluster_of_noise, code_of_noise, preset_pair, with_code_head, with_recon_decoders
 from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
 from gan_lab.presets import resolve_precision
@@ -68,6 +68,7 @@ class StepSeeds:
 
     NOISE, LABELS, GP_ALPHA, FLIPS = 0, 7919, 104729, 15485863  # one stream per kind of draw
     AUGMENT_REAL, AUGMENT_FAKE = 32452843, 49979687              # DiffAugment of real / fake images
+    QUARTERS = 67867967                                          # the quarter FastGAN's part decoder redraws
 
     def __init__(self, seed: int, step_variable, d_steps: int):
         self.seed, self.step_variable, self.d_steps = int(seed), step_variable, int(d_steps)
@@ -86,6 +87,17 @@ class StepSeeds:
         return tf.random.stateless_uniform((batch, 1), seed=self(k, self.LABELS), minval=0, maxval=num_classes,
                                            dtype=tf.int32)
 
+    def quarters(self, batch, k: int):
+        """(batch, 1) int32 quarters 0-3 of the real images, uniform (FastGAN's part decoder)."""
+        return tf.random.stateless_uniform((batch, 1), seed=self(k, self.QUARTERS), minval=0, maxval=4,
+                                           dtype=tf.int32)
+
+
+def discriminator_variables(discriminator, code_head=None, recon_head=None):
+    """The variables the discriminator's optimizer trains: the discriminator's, or those of the model with its
+    head (InfoGAN's code head or FastGAN's decoders), which shares every discriminator layer."""
+    return next(m for m in (code_head, recon_head, discriminator) if m is not None).trainable_variables
+
 
 def check_lazy_r1(r1_weight: float, r1_every: int, replicas: int):
     """Lazy R1 (``r1_every`` > 1) steps the optimizer inside ``tf.cond``, which ``tf.distribute`` cannot
@@ -98,7 +110,8 @@ def check_lazy_r1(r1_weight: float, r1_every: int, replicas: int):
 def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds: StepSeeds,
                noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
                flip_labels: bool = False, augment=None, code_head=None, info_weight: float = 1.0,
-               label_of_noise=None, r1_weight: float = 0.0, r1_every: int = 1):
+               label_of_noise=None, r1_weight: float = 0.0, r1_every: int = 1, recon_head=None,
+               recon_weight: float = 1.0):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
@@ -122,10 +135,15 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     discriminator's layers (:func:`gan_lab.models.with_code_head`) and a generator that reads its code from the
     noise (:func:`gan_lab.models.with_info_code`); ``info_weight`` (λ) times
     :func:`gan_lab.losses.info_code_loss` on the fakes is added to both losses, and the head trains with D.
+    ``recon_head``: FastGAN's self-supervised discriminator (Liu et al. 2021): a model ``[image, quarter] ->
+    [logits, whole, part]`` sharing the discriminator's layers (:func:`gan_lab.models.with_recon_decoders`); the
+    real batch (after DiffAugment, if any) goes through it, with a random quarter per image, and
+    ``recon_weight`` times :func:`gan_lab.losses.reconstruction_loss` is added to the discriminator's loss.
 
     Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
     real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits); with a
-    ``code_head`` also ``info_loss`` (the generator step's code cross-entropy, without λ).
+    ``code_head`` also ``info_loss`` (the generator step's code cross-entropy, without λ); with a ``recon_head``
+    also ``recon_loss`` (the last discriminator step's, without the weight).
 
     Under a ``tf.distribute`` strategy each replica computes the losses on its share of the global batch;
     gradients are summed across replicas by the optimizer, so each replica's loss is divided by the number of
@@ -162,12 +180,21 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
         out, code_logits = code_head(x, training=True)
         return f32(out), info_code_loss(code_of_noise(noise, code_logits.shape[-1]), code_logits)
 
-    d_vars = (discriminator if code_head is None else code_head).trainable_variables
+    def D_real(k):
+        """D's outputs on the real batch and FastGAN's reconstruction loss (0 without decoders)."""
+        if recon_head is None:
+            return D(real, labels, seeds(k, seeds.AUGMENT_REAL)), 0.0
+        x = augment(real, seeds(k, seeds.AUGMENT_REAL)) if augment is not None else real
+        quarters = seeds.quarters(batch, k)
+        out, whole, part = recon_head([x, quarters], training=True)
+        return f32(out), reconstruction_loss(x, whole, part, quarters)
+
+    d_vars = discriminator_variables(discriminator, code_head, recon_head)
 
     for k in range(d_steps):
         with tf.GradientTape() as tape:
             fake, fake_labels, noise = fake_batch(k)
-            real_out = D(real, labels, seeds(k, seeds.AUGMENT_REAL))
+            real_out, recon = D_real(k)
             fake_out, info = D_fake(fake, fake_labels, noise, seeds(k, seeds.AUGMENT_FAKE))
             d_loss = d_loss_fn(real_out, fake_out, **({"seed": seeds(k, seeds.FLIPS)} if flip_labels else {}))
             if gp_weight:
@@ -177,6 +204,8 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
             if r1_weight and r1_every == 1:
                 d_loss = d_loss + 0.5 * r1_weight * r1_penalty(lambda x: D(x, labels), real)
             total = d_loss + info_weight * info if code_head is not None else d_loss
+            if recon_head is not None:
+                total = total + recon_weight * recon
             scaled = total / replicas if replicas > 1 else total
         d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
     with tf.GradientTape() as tape:
@@ -191,6 +220,8 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
            "real_score": tf.reduce_mean(real_out), "fake_score": tf.reduce_mean(fake_out)}
     if code_head is not None:
         out["info_loss"] = info
+    if recon_head is not None:
+        out["recon_loss"] = recon
     if r1_weight and r1_every > 1:
         check_lazy_r1(r1_weight, r1_every, replicas)
 
@@ -257,6 +288,10 @@ class GAN(keras.Model):
     (:func:`gan_lab.models.with_info_code`, as :func:`build_gan` does) and ``gan.code_head`` predicts the code
     from the discriminator's features; ``info_weight`` is λ (see :func:`gan_update`).
 
+    With ``recon_weight`` > 0 (FastGAN, Liu et al. 2021) ``gan.recon_head`` adds two small decoders to the
+    discriminator that redraw the real images from its features, and the discriminator's loss gains
+    ``recon_weight`` times their reconstruction loss (see :func:`gan_update`).
+
     With ``cluster_frequencies`` (self-conditioning, Liu et al. 2020) the discriminator's labels are clusters,
     the generator picks a cluster from its noise with these frequencies (one row per class for clusters within
     classes; :func:`gan_lab.models.with_cluster_prior`) and the data are ``(images, clusters)`` batches
@@ -266,7 +301,7 @@ class GAN(keras.Model):
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
                  ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int | None = None, augment=None,
                  info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, r1_weight: float = 0.0,
-                 r1_every: int = 1, **kwargs):
+                 r1_every: int = 1, recon_weight: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -279,6 +314,8 @@ class GAN(keras.Model):
         self.augment = augment  # DiffAugment: augment(images, seed) before D (gan_lab.augment.make_augment)
         self.code_head = with_code_head(discriminator, info_codes) if info_codes else None
         self.info_weight = float(info_weight)
+        self.recon_weight = float(recon_weight)
+        self.recon_head = with_recon_decoders(discriminator) if recon_weight else None
         self.noise_dim = int(noise_dim or noise_dim_of(generator))
         self.d_steps = int(d_steps)
         self.seed = _resolve_seed(seed)
@@ -310,7 +347,7 @@ class GAN(keras.Model):
         self.d_loss_fn, self.g_loss_fn = resolve_losses(loss, label_smoothing, flip_prob)
         self.flip_labels = flip_prob > 0
         # Build the optimizers now so checkpoints can be restored before the first step.
-        d_optimizer.build((self.discriminator if self.code_head is None else self.code_head).trainable_variables)
+        d_optimizer.build(discriminator_variables(self.discriminator, self.code_head, self.recon_head))
         g_optimizer.build(self.generator.trainable_variables)
         self.seeds = StepSeeds(self.seed, g_optimizer.iterations, self.d_steps)
 
@@ -348,7 +385,8 @@ class GAN(keras.Model):
                          labels=labels if takes_labels else None, num_classes=self.num_classes,
                          gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment,
                          code_head=self.code_head, info_weight=self.info_weight, label_of_noise=label_of_noise,
-                         r1_weight=self.r1_weight, r1_every=self.r1_every)
+                         r1_weight=self.r1_weight, r1_every=self.r1_every, recon_head=self.recon_head,
+                         recon_weight=self.recon_weight)
         if self.ema_generator is not None:
             self._update_ema()
         return loggable(out)
@@ -443,7 +481,7 @@ def build_gan(preset, cluster_frequencies=None) -> GAN:
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
                   info_codes=preset.info_codes, info_weight=preset.info_weight, r1_weight=preset.r1_weight,
-                  r1_every=preset.r1_every, cluster_frequencies=(generator.get_layer("cluster").frequencies
+                  r1_every=preset.r1_every, recon_weight=preset.recon_weight, cluster_frequencies=(generator.get_layer("cluster").frequencies
                                        if preset.clusters or preset.class_clusters else None))
     finally:
         keras.config.set_dtype_policy(previous_policy)

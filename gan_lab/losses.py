@@ -21,6 +21,8 @@ import numbers
 
 import tensorflow as tf
 
+from gan_lab.ops import quadrant
+
 __all__ = [
     "discriminator_loss", "generator_loss", "minimax_generator_loss",
     "ls_discriminator_loss", "ls_generator_loss",
@@ -359,3 +361,33 @@ def r1_penalty(critic, real):
     if grads.dtype.size < 4:  # bf16 / float16 compute: square and sum in float32
         grads = tf.cast(grads, tf.float32)
     return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))))
+
+
+def reconstruction_loss(real, whole, part, quarters):
+    """The reconstruction loss of a self-supervised discriminator (Liu et al. 2021, "Towards Faster and
+    Stabilized GAN Training for High-fidelity Few-shot Image Synthesis" (FastGAN), §3.2, eq. 4): decoders on
+    the discriminator's features must redraw the real images it judged, so D has to keep a description of the
+    whole picture in its features instead of the few cues that tell real from fake today (the paper's
+    remedy for D overfitting a small data set):
+
+        L_recons = E_x[ d(whole, T(x)) + d(part, T(quarter_q(x))) ]
+
+    ``whole``: the decoder's picture from D's coarse (8×8) features; ``part``: the decoder's picture from
+    quarter ``quarters`` (:func:`gan_lab.ops.quadrant`, one per image) of D's 16×16 features; T resizes the
+    target (the real image or its quarter) to the decoders' size (averaging f×f pixels to shrink it f times,
+    repeating each pixel to enlarge it). The paper's distance d is
+    LPIPS (a VGG network's features, which need downloaded weights); here d is the mean squared pixel
+    difference. ``real``: (N, H, W, C) in the decoders' range; returns a float32 scalar.
+    """
+    real, whole, part = _as_float(real, whole, part)
+    size = whole.shape[1:3]
+
+    def target(x):
+        f = x.shape[1] // size[0]
+        if f > 1:
+            return tf.reduce_mean(tf.reshape(x, [-1, size[0], f, size[1], f, x.shape[-1]]), axis=[2, 4])
+        f = size[0] // x.shape[1]
+        return tf.repeat(tf.repeat(x, f, axis=1), f, axis=2) if f > 1 else x
+
+    return (tf.reduce_mean(tf.square(whole - target(real)))
+            + tf.reduce_mean(tf.square(part - target(quadrant(real, quarters)))))

@@ -24,7 +24,7 @@ import keras
 import numpy as np
 from keras import layers
 
-from gan_lab.ops import leaky_relu, sample_noise  # noqa: F401  (re-exported for learners)
+from gan_lab.ops import leaky_relu, quadrant, sample_noise  # noqa: F401  (re-exported for learners)
 
 IMAGE_SHAPE = (28, 28, 1)
 IMAGE_PIXELS = 28 * 28
@@ -475,17 +475,64 @@ class MinibatchStd(layers.Layer):
 
 def _dcgan_discriminator_features(x, doublings: int, width: int, minibatch_std: bool = False, prefix: str = ""):
     """[Conv 4×4 stride 2 → (BN, but not on the first layer) → LeakyReLU 0.2] × ``doublings`` → (the
-    :class:`MinibatchStd` channel when ``minibatch_std``, named ``prefix + "minibatch_std"``) → Flatten."""
+    :class:`MinibatchStd` channel when ``minibatch_std``, named ``prefix + "minibatch_std"``) → Flatten. The
+    LeakyReLU giving the S×S features is named ``prefix + "features_S"`` (the decoders of
+    :func:`with_recon_decoders` read them)."""
     init = _dcgan_init()
     gamma = keras.initializers.RandomNormal(1.0, 0.02)
     for i in range(doublings):
         x = layers.Conv2D(width * 2 ** i, 4, strides=2, padding="same", use_bias=i == 0, kernel_initializer=init)(x)
         if i:
             x = layers.BatchNormalization(gamma_initializer=gamma)(x)
-        x = _lrelu(0.2)(x)
+        x = layers.LeakyReLU(negative_slope=0.2, name=f"{prefix}features_{x.shape[1]}")(x)
     if minibatch_std:
         x = MinibatchStd(name=prefix + "minibatch_std")(x)
     return layers.Flatten()(x)
+
+
+@keras.saving.register_keras_serializable(package="gan_lab")
+class Quadrant(layers.Layer):
+    """``[x, which] -> quadrant(x, which)``: one quarter of each feature map (:func:`gan_lab.ops.quadrant`)."""
+
+    def call(self, inputs):
+        x, which = inputs
+        return quadrant(x, which)
+
+
+def _recon_decoder(x, channels: int, prefix: str):
+    """A slim version of FastGAN's simple decoder (Liu et al. 2021) from 8×8 features to a 32×32 picture:
+    [upsample ×2 → conv 3×3 → LeakyReLU 0.2] with c and c/2 channels (c an eighth of the features' channels, at
+    least 8), then conv 3×3 to the picture's channels and tanh. (FastGAN's blocks have BatchNorm and GLU and
+    more channels; at fast64's size those cost 18 % more time per update here, this one 6 %.)"""
+    init = _dcgan_init()
+    width = max(x.shape[-1] // 8, 8)
+    for i, filters in enumerate((width, width // 2)):
+        x = layers.UpSampling2D(2, name=f"{prefix}_up{i}")(x)
+        x = _lrelu(0.2)(layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"{prefix}_conv{i}")(x))
+    return layers.Conv2D(channels, 3, padding="same", activation="tanh", kernel_initializer=init, dtype="float32",
+                         name=f"{prefix}_picture")(x)
+
+
+def with_recon_decoders(discriminator: keras.Model) -> keras.Model:
+    """FastGAN's self-supervised discriminator (Liu et al. 2021, §3.2): a model ``[image, quarter] -> [logits,
+    whole, part]`` that shares every layer of a ``dcgan_any`` discriminator (any options) and adds two small
+    decoders (:func:`_recon_decoder`): ``whole`` redraws the picture at 32×32 from D's 8×8 features, ``part``
+    redraws quarter ``quarter`` ((N, 1) integers 0–3, :func:`gan_lab.ops.quadrant`) of the picture from the same
+    quarter of D's 16×16 features. :func:`gan_lab.losses.reconstruction_loss` compares them with the real
+    images; only real images go through the decoders."""
+    try:
+        coarse, fine = (discriminator.get_layer(f"features_{size}").output for size in (8, 16))
+    except ValueError:
+        raise ValueError(f"with_recon_decoders: discriminator {discriminator.name!r} has no layers named "
+                         "features_8 and features_16 (a dcgan_any discriminator of pictures of 32×32 or more "
+                         "has them)") from None
+    image = discriminator.inputs[0]
+    quarter = keras.Input((1,), dtype="int32", name="quarter")
+    channels = image.shape[-1]
+    whole = _recon_decoder(coarse, channels, "whole")
+    part = _recon_decoder(Quadrant(name="part_features")([fine, quarter]), channels, "part")
+    return keras.Model([image, quarter], [discriminator.outputs[0], whole, part],
+                       name=f"{discriminator.name}_with_decoders")
 
 
 def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, minibatch_std: bool = False,

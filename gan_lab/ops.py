@@ -1,4 +1,5 @@
-"""Small building blocks shared by the models and the checks: ``leaky_relu`` and ``sample_noise``.
+"""Small building blocks shared by the models, the losses and the checks: ``leaky_relu``, ``sample_noise`` and
+``quadrant``.
 
 They follow the CS231n GAN assignment (TensorFlow version), where a learner writes both first.
 """
@@ -9,7 +10,7 @@ import numbers
 import keras
 import tensorflow as tf
 
-__all__ = ["leaky_relu", "sample_noise"]
+__all__ = ["leaky_relu", "sample_noise", "quadrant"]
 
 
 def leaky_relu(x, alpha=0.01):
@@ -55,3 +56,12 @@ def sample_noise(batch_size, dim, seed=None):
     if seed is None:
         return tf.random.uniform(shape, minval=-1.0, maxval=1.0, dtype=tf.float32)
     return tf.random.stateless_uniform(shape, seed=(int(seed), 0), minval=-1.0, maxval=1.0, dtype=tf.float32)
+
+
+def quadrant(x, which):
+    """One quarter of each picture (or feature map) of ``x`` (N, H, W, C): ``which`` (N,) or (N, 1) integers,
+    0 top left, 1 top right, 2 bottom left, 3 bottom right; returns (N, H/2, W/2, C), differentiable in ``x``."""
+    h, w = x.shape[1] // 2, x.shape[2] // 2
+    quarters = keras.ops.stack([x[:, :h, :w], x[:, :h, w:], x[:, h:, :w], x[:, h:, w:]], axis=1)
+    pick = keras.ops.one_hot(keras.ops.reshape(which, [-1]), 4, dtype=quarters.dtype)
+    return keras.ops.sum(quarters * pick[:, :, None, None, None], axis=1)

@@ -53,6 +53,9 @@ class Preset:
                                       # (Wang et al. 2018's multi-scale discriminator; architecture dcgan_any)
     skip_g: bool = False              # G draws RGB at every resolution, upsampled and summed, the last layer by
                                       # upsampling + 3×3 conv (StyleGAN2's skip generator; architecture dcgan_any)
+    recon_weight: float = 0.0         # FastGAN's self-supervised D (Liu et al. 2021): decoders redraw the real
+                                      # images from D's 8×8 and 16×16 features, this weight on their loss in D's
+                                      # loss; 0 = off (architecture dcgan_any, 32×32 pictures or more)
     diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
                                       # "color,translation,cutout" (gan_lab.augment); "" = off
     info_codes: int = 0               # InfoGAN (Chen et al. 2016): G reads a categorical code of this many values
@@ -154,6 +157,11 @@ class Preset:
         if self.info_codes and self.multiscale_d:
             raise bad("info_codes", "0 with multiscale_d (the code head reads one discriminator's features; turn "
                       "one of them off: --multiscale-d false or --info-codes 0)")
+        if self.recon_weight < 0:
+            raise bad("recon_weight", "a number >= 0 (0 turns the decoders off)")
+        if self.recon_weight and (self.architecture != "dcgan_any" or self.image_size < 32 or self.info_codes):
+            raise bad("recon_weight", "0 unless the architecture is dcgan_any, the pictures are 32×32 or more and "
+                      "info_codes is 0 (the decoders read that discriminator's 8×8 and 16×16 features)")
         if self.clusters and not self.label_architecture:
             twin = "dcgan_conditional" if takes_image_shape(self.architecture) else "small_conditional"
             raise bad("clusters", f"0 with architecture {self.architecture!r}: the clusters are the labels of a "

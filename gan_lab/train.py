@@ -288,6 +288,8 @@ def _tracked(gan, seconds) -> dict:
         tracked["ema_generator"] = gan.ema_generator
     if gan.code_head is not None:
         tracked["code_head"] = gan.code_head
+    if gan.recon_head is not None:
+        tracked["recon_head"] = gan.recon_head
     return tracked
 
 

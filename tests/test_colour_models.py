@@ -14,7 +14,8 @@ from gan_lab.cli import main
 from gan_lab.flops import forward_flops, preset_flops
 from gan_lab.losses import get_loss
 from gan_lab.models import (CONDITIONAL, OPTIONS, MinibatchStd, build_pair, dcgan_discriminator, dcgan_generator,
-                            dcgan_layout, keras_faces_generator, preset_pair, with_code_head)
+                            dcgan_layout, keras_faces_generator, preset_pair, with_code_head,
+                            with_recon_decoders)
 from gan_lab.presets import FIELD_TYPES, PRESETS, get_preset
 from gan_lab.runs import sample
 
@@ -333,3 +334,51 @@ def test_latent_walks_in_colour(tmp_path):
     assert walk.shape == (2, 3, 16, 16, 3)
     assert Image.open(save_interpolation(walk, tmp_path / "w.png")).mode == "RGB"
     assert save_interpolation(walk, tmp_path / "w.gif").stat().st_size > 0
+
+
+@pytest.mark.parametrize("size, spectral_norm, multiscale", [(64, True, True), (32, False, False)])
+def test_recon_decoders_share_the_discriminator_and_redraw_the_whole_picture_and_a_quarter(size, spectral_norm,
+                                                                                            multiscale):
+    """FastGAN's decoders read D's 8×8 features (whole) and a quarter of its 16×16 ones (part); every
+    discriminator layer is shared, so training the model with decoders trains D."""
+    _, d = build_pair("dcgan_any", 16, spectral_norm, 8, (size, size, 3), multiscale=multiscale)
+    head = with_recon_decoders(d)
+    x = np.random.default_rng(0).uniform(-1, 1, (2, size, size, 3)).astype("float32")
+    logits, whole, part = head([x, np.array([[0], [3]])])
+    assert logits.shape == (2, 2 if multiscale else 1) and whole.shape == part.shape == (2, 32, 32, 3)
+    np.testing.assert_allclose(logits, d(x), rtol=1e-5)
+    d_vars = {id(v) for v in d.trainable_variables}
+    assert d_vars < {id(v) for v in head.trainable_variables}
+    assert np.abs(whole).max() <= 1 and not np.allclose(part[0], part[1])
+    # the part decoder sees only the chosen quarter: another quarter of the same picture, another drawing
+    _, _, other = head([x, np.array([[1], [3]])])
+    assert not np.allclose(other[0], part[0]) and np.allclose(other[1], part[1])
+
+
+def test_recon_decoders_refuse_a_discriminator_without_the_features_they_read():
+    _, d = build_pair("keras_faces", 16, image_shape=(64, 64, 3))
+    with pytest.raises(ValueError, match="features_8 and features_16"):
+        with_recon_decoders(d)
+    with pytest.raises(ValueError, match="recon_weight.*dcgan_any"):
+        get_preset("keras_faces", recon_weight=1.0).validate()
+    with pytest.raises(ValueError, match="recon_weight.*32×32"):
+        get_preset("fast32", image_size=16, recon_weight=1.0).validate()
+    with pytest.raises(ValueError, match="recon_weight = -1.0 is invalid: expected a number >= 0"):
+        get_preset("fast64", recon_weight=-1.0).validate()
+
+
+def test_recon_weight_trains_the_decoders_with_the_discriminator(emoji_small):
+    """With recon_weight the D step adds the reconstruction loss on the real batch: the decoders learn (their
+    loss falls on a fixed batch) and D's update differs from the one without decoders; G is trained as before."""
+    from gan_lab.gan import build_gan
+    batch = emoji_small[:16].astype("float32") / 127.5 - 1
+    gans = {w: build_gan(get_preset("fast64", noise_dim=16, width=8, batch_size=16, recon_weight=w))
+            for w in (0.0, 1.0)}
+    logs = {w: [gan.train_step(tf.constant(batch)) for _ in range(30)] for w, gan in gans.items()}
+    recon = [float(out["recon_loss"]) for out in logs[1.0]]
+    assert "recon_loss" not in logs[0.0][0] and recon[-1] < 0.7 * recon[0]
+    decoder = gans[1.0].recon_head.get_layer("part_picture")
+    assert decoder.trainable_variables and all(
+        any(v is w for w in gans[1.0].d_optimizer._trainable_variables) for v in decoder.trainable_variables)
+    d0, d1 = (gan.discriminator.get_layer("logit_sn").get_weights()[0] for gan in gans.values())
+    assert not np.allclose(d0, d1)

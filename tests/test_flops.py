@@ -3,7 +3,7 @@ import keras
 import pytest
 from keras import layers
 
-from gan_lab.flops import layer_flops, model_cost, preset_update_flops, update_flops
+from gan_lab.flops import decoder_flops, layer_flops, model_cost, preset_models, preset_update_flops, update_flops
 from gan_lab.presets import get_preset
 
 
@@ -44,3 +44,18 @@ def test_presets_scale_with_batch_and_critic_steps():
     assert double["total"] == 2 * fast["total"]
     spectral = preset_update_flops(get_preset("fast_unconditional", spectral_norm=True))
     assert spectral == fast  # the wrapped layers are counted like the plain ones
+
+
+def test_fastgans_decoders_are_counted_on_the_real_images_of_each_discriminator_step():
+    """fast64's decoders, by hand: whole from D's 8×8×128 features (up, 3×3 conv to 16, up, to 8, to 3), part from
+    an 8×8×64 quarter of the 16×16 ones (to 8, to 4, to 3), all convs at 16×16 then 32×32; 2 FLOPs per MAC."""
+    conv = lambda size, c_in, c_out: 2 * size * size * 9 * c_in * c_out
+    whole = conv(16, 128, 16) + conv(32, 16, 8) + conv(32, 8, 3)
+    part = conv(16, 64, 8) + conv(32, 8, 4) + conv(32, 4, 3)
+    preset = get_preset("fast64", recon_weight=1.0)
+    _, discriminator = preset_models(preset)
+    assert decoder_flops(preset, discriminator) == whole + part
+    assert decoder_flops(get_preset("fast64"), discriminator) == 0
+    plain = preset_update_flops(get_preset("fast64"))
+    assert preset_update_flops(preset)["d_step"] - plain["d_step"] == 3 * (whole + part) * preset.batch_size
+    assert preset_update_flops(preset)["g_step"] == plain["g_step"]

@@ -290,3 +290,18 @@ def test_info_code_loss_is_the_code_cross_entropy():
     expected = -np.mean(log_softmax[np.arange(2), codes])
     np.testing.assert_allclose(float(losses.info_code_loss(codes, logits)), expected, rtol=1e-6)
     np.testing.assert_allclose(float(losses.info_code_loss(codes[:, None], np.zeros((2, 3)))), np.log(3), rtol=1e-6)
+
+
+def test_reconstruction_loss_is_the_mean_squared_error_to_the_resized_picture_and_quarter():
+    """FastGAN's loss with a pixel distance: whole vs the real picture averaged 2×2 to 32×32, part vs the chosen
+    quarter of the real picture (a 32×32 quarter of a 64×64 picture needs no resizing)."""
+    rng = np.random.default_rng(0)
+    real = rng.uniform(-1, 1, (3, 64, 64, 3))
+    whole, part = rng.uniform(-1, 1, (2, 3, 32, 32, 3))
+    quarters = np.array([[0], [3], [1]])
+    pooled = real.reshape(3, 32, 2, 32, 2, 3).mean(axis=(2, 4))
+    rows, cols = (0, 32, 0), (0, 32, 32)  # top left, bottom right, top right
+    crops = np.stack([real[i, r:r + 32, c:c + 32] for i, (r, c) in enumerate(zip(rows, cols))])
+    expected = np.mean((whole - pooled) ** 2) + np.mean((part - crops) ** 2)
+    assert val(losses.reconstruction_loss(real, whole, part, quarters)) == pytest.approx(expected, rel=1e-10)
+    assert val(losses.reconstruction_loss(real, pooled, crops, quarters)) == pytest.approx(0.0, abs=1e-12)

@@ -1,4 +1,4 @@
-"""Learner-facing ops: the noise sampler and leaky ReLU (values, dtypes, seeds, fixtures, Keras use)."""
+"""Ops: the noise sampler, leaky ReLU and quadrant (values, dtypes, seeds, fixtures, Keras use)."""
 import keras
 import numpy as np
 import tensorflow as tf
@@ -31,3 +31,16 @@ def test_leaky_relu_values_alpha_and_keras_functional():
     inp = keras.Input((4,))
     model = keras.Model(inp, ops.leaky_relu(inp, alpha=0.2))
     assert np.allclose(model(x[None].astype(np.float32)).numpy(), [[-0.4, -0.1, 0.0, 3.0]])
+
+
+def test_quadrant_picks_each_images_own_quarter_and_passes_gradients():
+    x = tf.reshape(tf.range(2 * 4 * 6 * 1, dtype=tf.float32), (2, 4, 6, 1))
+    which = tf.constant([[2], [1]])
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        out = ops.quadrant(x, which)
+        total = tf.reduce_sum(out)
+    np.testing.assert_array_equal(out.numpy()[0], x.numpy()[0, 2:, :3])  # bottom left
+    np.testing.assert_array_equal(out.numpy()[1], x.numpy()[1, :2, 3:])  # top right
+    grad = tape.gradient(total, x).numpy()
+    assert grad.sum() == 2 * 2 * 3 and grad[0, 2:, :3].all() and grad[1, :2, 3:].all()

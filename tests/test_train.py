@@ -252,15 +252,18 @@ def _weights(model):
                     spectral_norm=True)),                                 # vectors (fast64 uses it)
     ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # two logits: the multi-scale D,
                     multiscale_d=True, skip_g=True)),                     # and the skip generator (fast64's)
+    ("fast32", dict(noise_dim=8, width=8, recon_weight=1.0)),            # FastGAN's decoders, their quarters
     ("cgan", dict(noise_dim=12, width=8, clusters=6)),                   # k-means clusters read back on resume
     ("fast", dict(noise_dim=12, width=8, class_clusters=2)),             # clusters within classes
 ])
-def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small, name, overrides):
+def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small, emoji_small, name, overrides):
     """Regression: flip_prob drew from a stateful global RNG and dropout's RNG state was not checkpointed, so a
     resumed run was another run. 16 steps at once == 7 steps, a fresh process state, then 9 more."""
     preset = get_preset(name, batch_size=16, sample_every=10 ** 6, sample_unit="step", checkpoint_every=0,
                         **overrides)
-    images = mnist_small[0][:200]  # 12 steps per epoch: the stop and the end fall in different epochs
+    colour = emoji_small[:200, ::2, ::2]  # 32×32 RGB
+    images = (colour if preset.channels == 3 else mnist_small[0])[:200]  # 12 steps per epoch: the stop and the
+    # end fall in different epochs
     if preset.conditional:
         images = (images, mnist_small[1][:200])
     whole = train(preset, tmp_path / "whole", max_steps=16, images=images, verbose=0, log=None)
@@ -268,7 +271,7 @@ def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small,
     keras.utils.set_random_seed(12345)  # a resumed process has its own global RNG state: it must not matter
     parts = train(None, tmp_path / "parts", resume=True, max_steps=16, images=images, verbose=0, log=None)
     pairs = [(whole.gan.generator, parts.gan.generator), (whole.gan.discriminator, parts.gan.discriminator)]
-    pairs += [(getattr(whole.gan, k), getattr(parts.gan, k)) for k in ("ema_generator", "code_head")
+    pairs += [(getattr(whole.gan, k), getattr(parts.gan, k)) for k in ("ema_generator", "code_head", "recon_head")
               if getattr(whole.gan, k) is not None]
     for a, b in pairs:
         for wa, wb in zip(_weights(a), _weights(b)):
