@@ -502,8 +502,8 @@ class Quadrant(layers.Layer):
 def _recon_decoder(x, channels: int, prefix: str):
     """A slim version of FastGAN's simple decoder (Liu et al. 2021) from 8×8 features to a 32×32 picture:
     [upsample ×2 → conv 3×3 → LeakyReLU 0.2] with c and c/2 channels (c an eighth of the features' channels, at
-    least 8), then conv 3×3 to the picture's channels and tanh. (FastGAN's blocks have BatchNorm and GLU and
-    more channels; at fast64's size those cost 18 % more time per update here, this one 6 %.)"""
+    least 8), then conv 3×3 to the picture's channels and tanh. (FastGAN's blocks also have BatchNorm and GLU, and
+    more channels: slim, because on a CPU the decoders' time is paid at every discriminator step.)"""
     init = _dcgan_init()
     width = max(x.shape[-1] // 8, 8)
     for i, filters in enumerate((width, width // 2)):
