@@ -37,7 +37,8 @@ def scalar(value) -> float:
     return float(np.asarray(value, dtype=np.float64).reshape(-1)[0])
 
 
-HISTORY_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "real_score", "fake_score", "info_loss")
+HISTORY_FIELDS = ("step", "epoch", "seconds", "d_loss", "g_loss", "real_score", "fake_score", "info_loss",
+                  "recon_loss")
 
 
 def global_step(model) -> int:

@@ -481,7 +481,8 @@ def build_gan(preset, cluster_frequencies=None) -> GAN:
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
                   info_codes=preset.info_codes, info_weight=preset.info_weight, r1_weight=preset.r1_weight,
-                  r1_every=preset.r1_every, recon_weight=preset.recon_weight, cluster_frequencies=(generator.get_layer("cluster").frequencies
+                  r1_every=preset.r1_every, recon_weight=preset.recon_weight,
+                  cluster_frequencies=(generator.get_layer("cluster").frequencies
                                        if preset.clusters or preset.class_clusters else None))
     finally:
         keras.config.set_dtype_policy(previous_policy)

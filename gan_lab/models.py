@@ -508,7 +508,8 @@ def _recon_decoder(x, channels: int, prefix: str):
     width = max(x.shape[-1] // 8, 8)
     for i, filters in enumerate((width, width // 2)):
         x = layers.UpSampling2D(2, name=f"{prefix}_up{i}")(x)
-        x = _lrelu(0.2)(layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"{prefix}_conv{i}")(x))
+        x = layers.Conv2D(filters, 3, padding="same", kernel_initializer=init, name=f"{prefix}_conv{i}")(x)
+        x = _lrelu(0.2)(x)
     return layers.Conv2D(channels, 3, padding="same", activation="tanh", kernel_initializer=init, dtype="float32",
                          name=f"{prefix}_picture")(x)
 

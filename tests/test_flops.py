@@ -3,7 +3,8 @@ import keras
 import pytest
 from keras import layers
 
-from gan_lab.flops import decoder_flops, layer_flops, model_cost, preset_models, preset_update_flops, update_flops
+from gan_lab.flops import (decoder_flops, layer_flops, model_cost, preset_models, preset_update_flops,
+                            update_flops)
 from gan_lab.presets import get_preset
 
 

@@ -235,6 +235,16 @@ def test_history_records_infogans_code_loss(tmp_path, mnist_small):
     assert len(rows) == 3 and all(np.isfinite(float(r["info_loss"])) and float(r["info_loss"]) > 0 for r in rows)
 
 
+def test_history_records_fastgans_reconstruction_loss(tmp_path, emoji_small):
+    """Regression: history.csv's fixed columns had no recon_loss, so the decoders' loss (recon_weight) was lost."""
+    preset = get_preset("fast32", width=8, noise_dim=16, batch_size=16, recon_weight=1.0, sample_every=10 ** 6,
+                        sample_unit="step")
+    train(preset, tmp_path / "run", max_steps=3, images=emoji_small[:64, ::2, ::2], verbose=0, log=None)
+    rows = read_history(tmp_path / "run" / "history.csv")
+    assert len(rows) == 3 and all(np.isfinite(float(r["recon_loss"])) and float(r["recon_loss"]) > 0 for r in rows)
+    assert all(r["info_loss"] == "" for r in rows)
+
+
 # --- exact resume ---------------------------------------------------------------------------------------------
 
 
