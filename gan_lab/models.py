@@ -514,6 +514,12 @@ def _recon_decoder(x, channels: int, prefix: str):
                          name=f"{prefix}_picture")(x)
 
 
+def recon_size(image_size: int) -> bool:
+    """True when a ``dcgan_any`` discriminator of ``image_size`` pictures has the 8×8 and 16×16 features that
+    :func:`with_recon_decoders` reads: sizes 4·2^k of at least 32 (32, 64, 128, ...)."""
+    return image_size >= 32 and dcgan_layout(image_size)[0] == 4
+
+
 def with_recon_decoders(discriminator: keras.Model) -> keras.Model:
     """FastGAN's self-supervised discriminator (Liu et al. 2021, §3.2): a model ``[image, quarter] -> [logits,
     whole, part]`` that shares every layer of a ``dcgan_any`` discriminator (any options) and adds two small
@@ -525,8 +531,8 @@ def with_recon_decoders(discriminator: keras.Model) -> keras.Model:
         coarse, fine = (discriminator.get_layer(f"features_{size}").output for size in (8, 16))
     except ValueError:
         raise ValueError(f"with_recon_decoders: discriminator {discriminator.name!r} has no layers named "
-                         "features_8 and features_16 (a dcgan_any discriminator of pictures of 32×32 or more "
-                         "has them)") from None
+                         "features_8 and features_16 (a dcgan_any discriminator of pictures of 32, 64, 128, ... "
+                         "pixels has them)") from None
     image = discriminator.inputs[0]
     quarter = keras.Input((1,), dtype="int32", name="quarter")
     channels = image.shape[-1]

@@ -55,7 +55,7 @@ class Preset:
                                       # upsampling + 3×3 conv (StyleGAN2's skip generator; architecture dcgan_any)
     recon_weight: float = 0.0         # FastGAN's self-supervised D (Liu et al. 2021): decoders redraw the real
                                       # images from D's 8×8 and 16×16 features, this weight on their loss in D's
-                                      # loss; 0 = off (architecture dcgan_any, 32×32 pictures or more)
+                                      # loss; 0 = off (architecture dcgan_any, pictures of 32, 64, 128, ...)
     diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
                                       # "color,translation,cutout" (gan_lab.augment); "" = off
     info_codes: int = 0               # InfoGAN (Chen et al. 2016): G reads a categorical code of this many values
@@ -104,7 +104,7 @@ class Preset:
         from gan_lab.data import normalize_name
         from gan_lab.losses import LOSSES
         from gan_lab.models import (ARCHITECTURES, CONDITIONAL, IMAGE_SHAPE, OPTIONS, architectures_with,
-                                    takes_image_shape, takes_option)
+                                    recon_size, takes_image_shape, takes_option)
 
         def bad(name, expected):
             return ValueError(f"{name} = {getattr(self, name)!r} is invalid: expected {expected} "
@@ -159,9 +159,11 @@ class Preset:
                       "one of them off: --multiscale-d false or --info-codes 0)")
         if self.recon_weight < 0:
             raise bad("recon_weight", "a number >= 0 (0 turns the decoders off)")
-        if self.recon_weight and (self.architecture != "dcgan_any" or self.image_size < 32 or self.info_codes):
-            raise bad("recon_weight", "0 unless the architecture is dcgan_any, the pictures are 32×32 or more and "
-                      "info_codes is 0 (the decoders read that discriminator's 8×8 and 16×16 features)")
+        if self.recon_weight and (self.architecture != "dcgan_any" or not recon_size(self.image_size)
+                                  or self.info_codes):
+            raise bad("recon_weight", "0 unless the architecture is dcgan_any, the pictures' size is 32, 64, 128, "
+                      "... (4·2^k, at least 32) and info_codes is 0 (the decoders read that discriminator's 8×8 and "
+                      "16×16 features)")
         if self.clusters and not self.label_architecture:
             twin = "dcgan_conditional" if takes_image_shape(self.architecture) else "small_conditional"
             raise bad("clusters", f"0 with architecture {self.architecture!r}: the clusters are the labels of a "

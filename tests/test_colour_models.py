@@ -361,8 +361,13 @@ def test_recon_decoders_refuse_a_discriminator_without_the_features_they_read():
         with_recon_decoders(d)
     with pytest.raises(ValueError, match="recon_weight.*dcgan_any"):
         get_preset("keras_faces", recon_weight=1.0).validate()
-    with pytest.raises(ValueError, match="recon_weight.*32×32"):
-        get_preset("fast32", image_size=16, recon_weight=1.0).validate()
+    for size in (16, 48):  # 48: halves to 6×6, no 8×8 features
+        with pytest.raises(ValueError, match=r"recon_weight.*32, 64, 128"):
+            get_preset("fast32", image_size=size, recon_weight=1.0).validate()
+        with pytest.raises(ValueError, match="features_8 and features_16"):
+            with_recon_decoders(dcgan_discriminator((size, size, 3), 8))
+    for size in (32, 64, 128):
+        get_preset("fast32", image_size=size, recon_weight=1.0).validate()
     with pytest.raises(ValueError, match="recon_weight = -1.0 is invalid: expected a number >= 0"):
         get_preset("fast64", recon_weight=-1.0).validate()
 
