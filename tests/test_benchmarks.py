@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from conftest import DATA_DIR
 
 from gan_lab.cli import main
@@ -267,3 +269,20 @@ def test_epoch_boundary_benchmark_times_the_steps_across_epochs_with_and_without
     assert set(lines) == {"autotune off", "autotune on"}
     for line in lines.values():  # two boundaries between three epochs, each timed
         assert line.split("boundaries: ")[1].count(" s") == 2
+
+
+def test_step_time_benchmark_times_variants_in_turns_and_gives_ratios_to_the_first(tmp_path):
+    results = tmp_path / "step_time.txt"
+    out = _run("benchmarks/step_time.py", "--preset", "fast32", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+               "--variants", '{"width": 8}', '{"width": 8, "recon_weight": 1.0}', "--steps", "2", "--blocks", "3",
+               "--warmup", "1", "--results", str(results))
+    assert results.read_text() == out
+    rows = [line.split() for line in out.splitlines() if line.startswith("  {")]
+    assert [r[0] for r in rows] == ['{"width":', '{"width":']
+    medians = []
+    for row in rows:  # ... MEDIAN s/step RATIOx (blocks T1 T2 T3)
+        blocks = [float(t.strip("()")) for t in row[-3:]]
+        medians.append(float(row[-7]))
+        assert medians[-1] == np.median(blocks) and all(t > 0 for t in blocks)  # three blocks: the middle one
+    ratios = [float(row[-5].rstrip("x")) for row in rows]
+    assert ratios[0] == 1.0 and abs(ratios[1] - medians[1] / medians[0]) < 0.01
