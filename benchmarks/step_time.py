@@ -36,6 +36,12 @@ args = ap.parse_args()
 presets = [get_preset(args.preset, **({"dataset": args.dataset} if args.dataset else {}), **json.loads(v)).validate()
            for v in args.variants]
 first = presets[0]
+for variant, preset in zip(args.variants, presets):  # every variant trains on the first one's batches
+    changed = [k for k in ("dataset", "image_size", "channels", "batch_size", "output")
+               if getattr(preset, k) != getattr(first, k)]
+    if changed:
+        ap.error(f"variant {variant} changes {', '.join(changed)}: every variant must train on the same batches "
+                 "(time such variants in separate runs)")
 images, _ = load_dataset(first.dataset, "train", image_size=first.image_size, channels=first.channels,
                          verbose=False)
 images = scale_images(images[:20 * first.batch_size], first.output).reshape(-1, *first.image_shape)

@@ -286,3 +286,10 @@ def test_step_time_benchmark_times_variants_in_turns_and_gives_ratios_to_the_fir
         assert medians[-1] == np.median(blocks) and all(t > 0 for t in blocks)  # three blocks: the middle one
     ratios = [float(row[-5].rstrip("x")) for row in rows]
     assert ratios[0] == 1.0 and abs(ratios[1] - medians[1] / medians[0]) < 0.01
+
+
+def test_step_time_benchmark_refuses_variants_that_need_other_batches():
+    """Regression: a variant with another batch size or picture size was timed on the first variant's batches."""
+    p = subprocess.run([sys.executable, "benchmarks/step_time.py", "--preset", "fast32", "--variants", "{}",
+                        '{"batch_size": 16}'], capture_output=True, text=True, timeout=300, env=ENV, cwd=REPO)
+    assert p.returncode == 2 and 'variant {"batch_size": 16} changes batch_size' in p.stderr
