@@ -393,7 +393,7 @@ def _square_shape(image_shape, who: str) -> tuple[int, int, int]:
     return h, w, c
 
 
-def _dcgan_generator_body(x, image_shape, width: int, output: str, skip: bool = False):
+def _dcgan_generator_body(x, image_shape, width: int, output: str, skip: bool = False, sle: bool = False):
     """The DCGAN generator's layers after its input ``x`` (see :func:`dcgan_generator`)."""
     size, _, channels = image_shape
     start, doublings = dcgan_layout(size)
@@ -404,10 +404,14 @@ def _dcgan_generator_body(x, image_shape, width: int, output: str, skip: bool = 
     x = layers.Reshape((start, start, top))(x)
     x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
     rgb = None  # with skip: the picture so far, summed from every resolution's RGB output
+    maps = {start: x}  # with sle: the feature maps by size
     for i in range(doublings - 1):
         x = layers.Conv2DTranspose(top // 2 ** (i + 1), 4, strides=2, padding="same", use_bias=False,
                                    kernel_initializer=init)(x)
         x = layers.ReLU()(layers.BatchNormalization(gamma_initializer=gamma)(x))
+        if sle and x.shape[1] // 4 in maps:
+            x = _excite(maps[x.shape[1] // 4], x)
+        maps[x.shape[1]] = x
         if skip and x.shape[1] >= 8:
             here = layers.Conv2D(channels, 1, kernel_initializer=init, name=f"rgb_{x.shape[1]}")(x)
             rgb = here if rgb is None else layers.Add()([_upsample_rgb(rgb), here])
@@ -421,12 +425,27 @@ def _dcgan_generator_body(x, image_shape, width: int, output: str, skip: bool = 
     return layers.Activation(output, name="image", dtype="float32")(img)
 
 
+def _excite(small, big):
+    """FastGAN's skip-layer excitation (Liu et al. 2021, §3.1): ``big`` times a per-channel gate in (0, 1) read
+    from the smaller map ``small``: average-pooled to 4×4 → conv 4×4 "valid" (no bias) → swish → conv 1×1 (no
+    bias) → sigmoid (the convolutions named ``sle_<size of big>_squeeze`` and ``_excite``, the product
+    ``sle_<size of big>``)."""
+    size, channels = big.shape[1], big.shape[-1]
+    if small.shape[1] > 4:
+        small = layers.AveragePooling2D(small.shape[1] // 4)(small)
+    gate = layers.Conv2D(channels, 4, use_bias=False, kernel_initializer=_dcgan_init(),
+                         name=f"sle_{size}_squeeze")(small)
+    gate = layers.Conv2D(channels, 1, use_bias=False, kernel_initializer=_dcgan_init(),
+                         name=f"sle_{size}_excite")(layers.Activation("swish")(gate))
+    return layers.Multiply(name=f"sle_{size}")([big, layers.Activation("sigmoid")(gate)])
+
+
 def _upsample_rgb(rgb):
     return layers.UpSampling2D(2, interpolation="bilinear")(rgb)
 
 
 def dcgan_generator(noise_dim: int = 100, image_shape=(64, 64, 3), width: int = 64, output: str = "tanh",
-                    skip: bool = False, name: str = "dcgan_generator") -> keras.Model:
+                    skip: bool = False, sle: bool = False, name: str = "dcgan_generator") -> keras.Model:
     """The DCGAN generator (Radford et al. 2016) for square images of any size and channel count.
 
     noise → Dense start·start·(w·2^(d−1)) (no bias; a 4×4 "valid" transposed convolution of a 1×1 input in the
@@ -441,10 +460,15 @@ def dcgan_generator(noise_dim: int = 100, image_shape=(64, 64, 3), width: int = 
     the coarse layers shape the picture directly and get short gradient paths; the last layer is nearest
     upsampling then a 3×3 conv (``rgb_<S>``) instead of the transposed conv, which draws no checkerboard
     (Odena et al. 2016). The same layer widths and almost the same weights: at 64×64, width 32, the RGB layers
-    hold 9 parameters more than the transposed conv they replace."""
+    hold 9 parameters more than the transposed conv they replace.
+
+    ``sle``: FastGAN's skip-layer excitation (Liu et al. 2021, §3.1; :func:`_excite`): every feature map from
+    16×16 up is multiplied channel by channel by a gate read from the map a quarter its size (at 64×64: the
+    16×16 map by the 4×4 one, the 32×32 map by the 8×8 one), a short path from the coarse layers that costs
+    almost nothing (0.7 MFLOP per picture at 64×64, width 32, against 59 for the rest of G)."""
     shape = _square_shape(image_shape, "dcgan_generator")
     z = keras.Input((noise_dim,), name="noise")
-    return keras.Model(z, _dcgan_generator_body(z, shape, width, output, skip), name=name)
+    return keras.Model(z, _dcgan_generator_body(z, shape, width, output, skip, sle), name=name)
 
 
 def dcgan_conditional_generator(noise_dim: int = 100, image_shape=(64, 64, 3), width: int = 64,
@@ -672,7 +696,8 @@ class Option(NamedTuple):
 #: the builders' options (keyword arguments of :func:`build_pair`)
 OPTIONS = {"minibatch_std": Option(1, "minibatch standard deviation feature", "minibatch_std"),
            "multiscale": Option(1, "multi-scale version", "multiscale_d"),
-           "skip": Option(0, "skip version (RGB from every resolution)", "skip_g")}
+           "skip": Option(0, "skip version (RGB from every resolution)", "skip_g"),
+           "sle": Option(0, "skip-layer excitation", "sle_g")}
 
 
 def takes_option(architecture: str, option: str) -> bool:

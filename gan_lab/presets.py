@@ -53,6 +53,8 @@ class Preset:
                                       # (Wang et al. 2018's multi-scale discriminator; architecture dcgan_any)
     skip_g: bool = False              # G draws RGB at every resolution, upsampled and summed, the last layer by
                                       # upsampling + 3×3 conv (StyleGAN2's skip generator; architecture dcgan_any)
+    sle_g: bool = False               # G's maps from 16×16 up gated per channel by the map a quarter their size
+                                      # (FastGAN's skip-layer excitation, Liu et al. 2021; architecture dcgan_any)
     recon_weight: float = 0.0         # FastGAN's self-supervised D (Liu et al. 2021): decoders redraw the real
                                       # images from D's 8×8 and 16×16 features, this weight on their loss in D's
                                       # loss; 0 = off (architecture dcgan_any, pictures of 32, 64, 128, ...)

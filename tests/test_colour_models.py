@@ -185,6 +185,40 @@ def _bilinear_2x(x):
     return along(along(x, 1), 2)
 
 
+def test_skip_layer_excitation_gates_each_map_by_the_map_a_quarter_its_size(tmp_path):
+    """sle_g (FastGAN's SLE): the 16×16 and 32×32 maps of a 64×64 G are multiplied per channel by
+    sigmoid(conv1×1(swish(conv4×4(avgpool to 4×4(the 4×4 / 8×8 map))))), checked in numpy from the model's own
+    maps and kernels; it costs the two convolutions' FLOPs; the preset builds it, it saves and loads, and the
+    architectures without it refuse it."""
+    g = dcgan_generator(16, (64, 64, 3), width=4, sle=True, skip=True)
+    assert [l.name for l in g.layers if l.name in ("sle_8", "sle_16", "sle_32", "sle_64")] == ["sle_16", "sle_32"]
+    relu = {l.output.shape[1]: l.output for l in g.layers if isinstance(l, layers.ReLU)}
+    z = np.random.default_rng(0).normal(size=(3, 16)).astype(np.float32)
+    for size, small_size in ((16, 4), (32, 8)):
+        product = g.get_layer(f"sle_{size}")
+        small, big, out = (np.asarray(t, np.float64) for t in keras.Model(
+            g.input, [relu[small_size], product.input[0], product.output])(z, training=False))
+        pooled = small.reshape(3, 4, small_size // 4, 4, small_size // 4, -1).mean(axis=(2, 4))
+        squeeze = np.einsum("nhwc,hwcd->nd", pooled, g.get_layer(f"sle_{size}_squeeze").kernel.numpy())
+        swish = squeeze / (1 + np.exp(-squeeze))
+        gate = 1 / (1 + np.exp(-swish @ g.get_layer(f"sle_{size}_excite").kernel.numpy()[0, 0]))
+        np.testing.assert_allclose(out, big * gate[:, None, None, :], rtol=1e-4, atol=1e-6)
+    # the next layers read the gated maps; the cost is the two convolutions of each gate
+    assert g.get_layer("rgb_16").input is g.get_layer("sle_16").output
+    plain = dcgan_generator(16, (64, 64, 3), width=4, skip=True)
+    convs = 2 * (4 * 4 * 32 * 8 + 8 * 8) + 2 * (4 * 4 * 16 * 4 + 4 * 4)  # 4×4 map: 32 channels, 16×16: 8, ...
+    assert forward_flops(g) - forward_flops(plain) == convs
+    g64, _ = preset_pair(get_preset("fast64", sle_g=True, precision="float32").validate())
+    assert g64.get_layer("sle_32") is not None
+    _assert_reloads_the_same(g64, np.random.default_rng(1).normal(size=(4, 100)).astype(np.float32),
+                             tmp_path / "g.keras")
+    with pytest.raises(ValueError, match=r"sle_g = True is invalid: expected false with architecture "
+                                         r"'dcgan_conditional'.*dcgan_any.*--sle-g"):
+        get_preset("cgan32", sle_g=True).validate()
+    with pytest.raises(ValueError, match=r"architecture 'small': its generator has no skip-layer excitation"):
+        build_pair("small", 16, sle=True)
+
+
 def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
     """skip_g (StyleGAN2's skip generator): the picture is tanh(up(up(up(rgb_8) + rgb_16) + rgb_32) + rgb_64),
     up = bilinear 2×, rgb_64 a 3×3 conv of the nearest-upsampled 32×32 features (no transposed conv at the
@@ -217,17 +251,18 @@ def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
 
 def test_each_builder_option_is_a_build_pair_keyword_set_by_its_preset_field():
     """models.OPTIONS is the one list of the builders' options: each is a keyword of build_pair, its field a
-    bool field of Preset, and turning the field off in fast64 (which has all three) takes the option out of
-    the models preset_pair builds; build_pair refuses a keyword that is not an option."""
+    bool field of Preset, and turning the field on or off in fast64 puts the option in or takes it out of the
+    models preset_pair builds; build_pair refuses a keyword that is not an option."""
     with pytest.raises(TypeError, match="unknown option.*minibatch_sdt.*expected keywords of models.OPTIONS"):
         build_pair("dcgan_any", 16, width=8, image_shape=(16, 16, 3), minibatch_sdt=True)
     marks = {"minibatch_std": lambda g, d: any(isinstance(l, MinibatchStd) for l in d.layers),
              "multiscale": lambda g, d: d.output.shape[-1] == 2,
-             "skip": lambda g, d: any(l.name == "rgb_64" for l in g.layers)}
+             "skip": lambda g, d: any(l.name == "rgb_64" for l in g.layers),
+             "sle": lambda g, d: any(l.name == "sle_32" for l in g.layers)}
     assert set(marks) == set(OPTIONS)
     for option, spec in OPTIONS.items():
         assert FIELD_TYPES[spec.field] is bool
-        on = get_preset("fast64", precision="float32").validate()
+        on = get_preset("fast64", precision="float32", **{spec.field: True}).validate()
         off = get_preset("fast64", precision="float32", **{spec.field: False}).validate()
         assert marks[option](*preset_pair(on)) and not marks[option](*preset_pair(off)), option
 
