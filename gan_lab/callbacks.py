@@ -353,7 +353,8 @@ class StopOnSignal(keras.callbacks.Callback):
 
 
 class ProgressBar(keras.callbacks.Callback):
-    """A progress bar over the whole run: global step out of the target step, with the losses.
+    """A progress bar over the whole run: global step out of the target step, with the losses (``*_loss``:
+    d_loss, g_loss, and info_loss / recon_loss when the run has them).
 
     Keras's own bar counts steps within an epoch, so a run resumed in the middle of an epoch would start at
     1/937 and a run stopped early would jump to 937/937; this one always shows where the run really is."""
@@ -368,7 +369,7 @@ class ProgressBar(keras.callbacks.Callback):
         self.bar.update(global_step(self.model))
 
     def on_train_batch_end(self, batch, logs=None):
-        values = [(k, scalar(v)) for k, v in (logs or {}).items() if k in ("d_loss", "g_loss")]
+        values = [(k, scalar(v)) for k, v in (logs or {}).items() if k.endswith("_loss")]  # info, recon too
         self.bar.update(global_step(self.model), values=values)
 
     def on_train_end(self, logs=None):

@@ -203,7 +203,8 @@ def test_progress_bar_counts_global_steps_of_the_whole_run(capsys):
     bar.on_train_begin()
     for _ in range(10):
         bar.model.advance()
-        bar.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": 1.5, "real_score": 2.0})
+        bar.on_train_batch_end(0, {"d_loss": 0.5, "g_loss": 1.5, "real_score": 2.0, "recon_loss": 0.25})
     bar.on_train_end()
     out = capsys.readouterr().out
     assert "40/60" in out and "937" not in out and "g_loss: 1.5" in out and "real_score" not in out
+    assert "recon_loss: 0.25" in out  # the added terms' losses too (recon_weight, info_codes)
