@@ -185,6 +185,21 @@ def _bilinear_2x(x):
     return along(along(x, 1), 2)
 
 
+def _assert_generator_option(option, layer, what, tmp_path):
+    """fast64 with ``option``'s preset field on has ``layer`` in G and saves and loads; the preset refuses the
+    field, naming its flag, for cgan32, and build_pair refuses the option, naming it as ``what``, for small."""
+    field = OPTIONS[option].field
+    g64, _ = preset_pair(get_preset("fast64", precision="float32", **{field: True}).validate())
+    assert g64.get_layer(layer) is not None
+    _assert_reloads_the_same(g64, np.random.default_rng(1).normal(size=(4, 100)).astype(np.float32),
+                             tmp_path / "g.keras")
+    with pytest.raises(ValueError, match=rf"{field} = True is invalid: expected false with architecture "
+                                         rf"'dcgan_conditional'.*dcgan_any.*--{field.replace('_', '-')}"):
+        get_preset("cgan32", **{field: True}).validate()
+    with pytest.raises(ValueError, match=rf"architecture 'small': its generator has no {what}"):
+        build_pair("small", 16, **{option: True})
+
+
 def test_skip_layer_excitation_gates_each_map_by_the_map_a_quarter_its_size(tmp_path):
     """sle_g (FastGAN's SLE): the 16×16 and 32×32 maps of a 64×64 G are multiplied per channel by
     sigmoid(conv1×1(swish(conv4×4(avgpool to 4×4(the 4×4 / 8×8 map))))), checked in numpy from the model's own
@@ -208,15 +223,7 @@ def test_skip_layer_excitation_gates_each_map_by_the_map_a_quarter_its_size(tmp_
     plain = dcgan_generator(16, (64, 64, 3), width=4, skip=True)
     convs = 2 * (4 * 4 * 32 * 8 + 8 * 8) + 2 * (4 * 4 * 16 * 4 + 4 * 4)  # 4×4 map: 32 channels, 16×16: 8, ...
     assert forward_flops(g) - forward_flops(plain) == convs
-    g64, _ = preset_pair(get_preset("fast64", sle_g=True, precision="float32").validate())
-    assert g64.get_layer("sle_32") is not None
-    _assert_reloads_the_same(g64, np.random.default_rng(1).normal(size=(4, 100)).astype(np.float32),
-                             tmp_path / "g.keras")
-    with pytest.raises(ValueError, match=r"sle_g = True is invalid: expected false with architecture "
-                                         r"'dcgan_conditional'.*dcgan_any.*--sle-g"):
-        get_preset("cgan32", sle_g=True).validate()
-    with pytest.raises(ValueError, match=r"architecture 'small': its generator has no skip-layer excitation"):
-        build_pair("small", 16, sle=True)
+    _assert_generator_option("sle", "sle_32", "skip-layer excitation", tmp_path)
 
 
 def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
@@ -238,15 +245,7 @@ def test_the_skip_generator_sums_an_rgb_picture_from_every_resolution(tmp_path):
     # RGB 1×1 convs from 16, 8, 4 channels and a 3×3 conv from 4 (with biases) replace the ConvT 4→3, k 4
     assert g.count_params() - plain.count_params() == (16 + 8 + 4 + 9 * 4 + 4) * 3 - (16 * 4 * 3 + 3)
     # fast64 has it; it saves and loads; the preset refuses it where the generator has no skip version
-    g64, _ = preset_pair(get_preset("fast64", precision="float32").validate())
-    assert g64.get_layer("rgb_64") is not None
-    _assert_reloads_the_same(g64, np.random.default_rng(1).normal(size=(4, 100)).astype(np.float32),
-                             tmp_path / "g.keras")
-    with pytest.raises(ValueError, match=r"skip_g = True is invalid: expected false with architecture "
-                                         r"'dcgan_conditional'.*dcgan_any.*--skip-g"):
-        get_preset("cgan32", skip_g=True).validate()
-    with pytest.raises(ValueError, match=r"architecture 'small': its generator has no skip version"):
-        build_pair("small", 16, skip=True)
+    _assert_generator_option("skip", "rgb_64", "skip version", tmp_path)
 
 
 def test_each_builder_option_is_a_build_pair_keyword_set_by_its_preset_field():
