@@ -17,7 +17,8 @@ one run on one machine state. Prints a table and the ratios, and writes under `-
 `--ratios-from SUMMARY_MD` trains nothing: it writes that ratio table for an earlier run (from its summary's
 floor and the CSVs beside it) to <summary>-ratios.md.
 
-A variant is a preset name, `+da` for DiffAugment (the paper's color,translation,cutout), e.g. `fast64+da`.
+A variant is a preset name, `+da` for DiffAugment (the paper's color,translation,cutout), e.g. `fast64+da`, and
+`+bn` for the EMA generator's BatchNorm statistics recomputed before it draws (`ema_bn_samples` 512, as `fast64`).
 The ratios compare each variant with every variant before it, so put the baselines first (issue 15's: the
 untuned half-width DCGAN-64 and the keras.io recipe).
 
@@ -48,11 +49,16 @@ DIFF_AUGMENT = "color,translation,cutout"
 SCORES = ("kid_random", "fd_random", "c2st")
 
 
+EXTRAS = {"da": {"diff_augment": DIFF_AUGMENT}, "bn": {"ema_bn_samples": 512}}
+
+
 def variant_overrides(variant: str) -> tuple[str, dict]:
-    name, _, extra = variant.partition("+")
-    if extra not in ("", "da"):
-        raise SystemExit(f"variant {variant!r}: expected PRESET or PRESET+da")
-    return name, ({"diff_augment": DIFF_AUGMENT} if extra == "da" else {})
+    """``PRESET[+da][+bn]`` → (preset name, its overrides): ``+da`` DiffAugment, ``+bn`` the EMA generator's
+    BatchNorm statistics recomputed from 512 noise vectors (fast64's setting)."""
+    name, *extras = variant.split("+")
+    if any(extra not in EXTRAS for extra in extras) or len(set(extras)) < len(extras):
+        raise SystemExit(f"variant {variant!r}: expected PRESET with any of +da, +bn (e.g. dcgan64_half+bn)")
+    return name, {k: v for extra in extras for k, v in EXTRAS[extra].items()}
 
 
 def child(variant: str, dataset: str, marks, n: int, overrides: dict, keep_grid=None) -> dict:

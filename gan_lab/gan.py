@@ -26,7 +26,8 @@ from gan_lab.models import cluster_of_noise, code_of_noise, preset_pair, with_co
 from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
 from gan_lab.presets import resolve_precision
-from gan_lab.sampling import generate, is_conditional, noise_dim_of, num_classes_of, uniform_noise
+from gan_lab.sampling import (generate, is_conditional, noise_dim_of, num_classes_of, recompute_batchnorm_statistics,
+                              uniform_noise)
 
 
 def _as_images_for(model, x):
@@ -282,7 +283,9 @@ class GAN(keras.Model):
     With ``ema_decay`` (e.g. 0.999) the model also keeps ``gan.ema_generator``, an exponential moving average
     of the generator's weights (Yazıcı et al. 2019), updated after every generator step with the warm-up
     ``decay_t = min(ema_decay, (1 + t) / (10 + t))``. :attr:`sampler` is the EMA generator when enabled: use it
-    for pictures and evaluation.
+    for pictures and evaluation. With ``ema_bn_samples`` = n as well, the sampler's BatchNorm statistics are
+    recomputed for its own weights from n noise vectors (:func:`gan_lab.sampling.recompute_batchnorm_statistics`)
+    whenever it is asked for after a training step; training itself does not change.
 
     With ``info_codes`` = k (InfoGAN, Chen et al. 2016) the generator must read a k-way code from its noise
     (:func:`gan_lab.models.with_info_code`, as :func:`build_gan` does) and ``gan.code_head`` predicts the code
@@ -301,7 +304,7 @@ class GAN(keras.Model):
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
                  ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int | None = None, augment=None,
                  info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, r1_weight: float = 0.0,
-                 r1_every: int = 1, recon_weight: float = 0.0, **kwargs):
+                 r1_every: int = 1, recon_weight: float = 0.0, ema_bn_samples: int = 0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -321,6 +324,8 @@ class GAN(keras.Model):
         self.seed = _resolve_seed(seed)
         self.seed_generator = keras.random.SeedGenerator(self.seed)  # for generate(); training noise is stateless
         self.ema_decay = float(ema_decay)
+        self.ema_bn_samples = int(ema_bn_samples)
+        self._statistics_step = None  # the step the sampler's BatchNorm statistics were recomputed at
         self.ema_generator = None
         if self.ema_decay:
             self.ema_generator = keras.models.clone_model(generator)
@@ -330,8 +335,15 @@ class GAN(keras.Model):
 
     @property
     def sampler(self):
-        """The generator to sample from: the EMA copy when ``ema_decay`` is set, else the generator."""
-        return self.ema_generator if self.ema_generator is not None else self.generator
+        """The generator to sample from: the EMA copy when ``ema_decay`` is set (with ``ema_bn_samples``, its
+        BatchNorm statistics recomputed for the current step first), else the generator."""
+        if self.ema_generator is None:
+            return self.generator
+        step = self.step if hasattr(self, "g_optimizer") else 0  # 0 before compile()
+        if self.ema_bn_samples and self._statistics_step != step:
+            recompute_batchnorm_statistics(self.ema_generator, self.ema_bn_samples, seed=self.seed)
+            self._statistics_step = step
+        return self.ema_generator
 
     def _update_ema(self):
         t = tf.cast(self.g_optimizer.iterations, tf.float32)
@@ -481,7 +493,7 @@ def build_gan(preset, cluster_frequencies=None) -> GAN:
         gan = GAN(generator, discriminator, noise_dim=preset.noise_dim, d_steps=preset.d_steps, seed=preset.seed,
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
                   info_codes=preset.info_codes, info_weight=preset.info_weight, r1_weight=preset.r1_weight,
-                  r1_every=preset.r1_every, recon_weight=preset.recon_weight,
+                  r1_every=preset.r1_every, recon_weight=preset.recon_weight, ema_bn_samples=preset.ema_bn_samples,
                   cluster_frequencies=(generator.get_layer("cluster").frequencies
                                        if preset.clusters or preset.class_clusters else None))
     finally:

@@ -43,6 +43,8 @@ class Preset:
     flip_prob: float = 0.0            # probability of flipping each discriminator target
     output: str = "tanh"              # generator output / data scaling: "tanh" → [-1, 1], "sigmoid" → [0, 1]
     ema_decay: float = 0.0            # > 0: sample from an exponential moving average of G's weights
+    ema_bn_samples: int = 0           # > 0 (with ema_decay): before the EMA generator draws, its BatchNorm
+                                      # statistics are recomputed from this many noise vectors (as SWA does)
     gp_weight: float = 0.0            # WGAN-GP gradient penalty λ (10 in the paper); 0 = off
     r1_weight: float = 0.0            # R1 penalty γ on D's gradient at real images (Mescheder et al. 2018); 0 = off
     r1_every: int = 1                 # lazy R1 (Karras et al. 2020): an extra D step on γ·N/2·R1 every N updates
@@ -147,6 +149,9 @@ class Preset:
             raise bad("flip_prob", "a number in [0, 0.5]")
         if not 0.0 <= self.ema_decay < 1.0:
             raise bad("ema_decay", "a number in [0, 1) (0 turns the moving average off)")
+        if self.ema_bn_samples < 0 or (self.ema_bn_samples and not self.ema_decay):
+            raise bad("ema_bn_samples", "0, or a number of noise vectors > 0 (e.g. 1024) with ema_decay > 0 (the "
+                      "statistics are the EMA generator's)")
         for name in ("gp_weight", "r1_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "a number >= 0 (0 turns the penalty off)")
@@ -365,9 +370,10 @@ register(PRESETS["dcgan64_half"].replace(
     name="fast64", description="CPU recipe at 64×64 RGB: the half-width DCGAN-64 with spectral norm, the "
     "minibatch standard deviation feature and a second, half-size scale on D, the skip generator (RGB from every "
     "resolution), Adam 5e-4 (β1 0.5), bf16 compute where the CPU has it (precision auto), batch 32 (1.9× the "
-    "steps per second of 64), EMA sampling",
+    "steps per second of 64), EMA sampling with the EMA generator's BatchNorm statistics recomputed from 512 noise "
+    "vectors",
     batch_size=32, g_lr=5e-4, d_lr=5e-4, spectral_norm=True, minibatch_std=True, multiscale_d=True, skip_g=True,
-    precision="auto",
+    ema_bn_samples=512, precision="auto",
     reference="gan_lab (README, Measured on emoji-64; benchmarks/results/colour_levers_c2st-2026-11-28.txt, "
     "colour_seeds_600s-2026-11-29.txt)"))
 register(Preset(

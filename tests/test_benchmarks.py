@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from conftest import DATA_DIR
 
@@ -109,6 +110,21 @@ def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_pa
     assert len(summary) == 1 and "| fast32+da | fast32 | kid_random | " in text
     assert "| fast32+da | fast32 | c2st | " in text  # every score, against every variant before it
     assert "peak RSS" in out and "load average before" in out
+
+
+def test_colour_variants_read_their_extras():
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    try:
+        from colour_time_to_quality import variant_overrides
+    finally:
+        sys.path.remove(os.path.join(REPO, "benchmarks"))
+    assert variant_overrides("fast64") == ("fast64", {})
+    assert variant_overrides("dcgan64_half+bn") == ("dcgan64_half", {"ema_bn_samples": 512})
+    assert variant_overrides("fast64+da+bn") == ("fast64", {"diff_augment": "color,translation,cutout",
+                                                             "ema_bn_samples": 512})
+    for bad in ("fast64+xx", "fast64+da+da"):
+        with pytest.raises(SystemExit, match="expected PRESET with any of"):
+            variant_overrides(bad)
 
 
 def test_colour_ratios_from_an_earlier_summary_divide_the_distances_to_real_at_every_mark(tmp_path):

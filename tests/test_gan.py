@@ -7,11 +7,12 @@ import pytest
 import tensorflow as tf
 
 from gan_lab import models
-from gan_lab.data import make_dataset
+from gan_lab.data import make_dataset, scale_images
 from gan_lab.gan import GAN, StepSeeds, build_gan, gan_update, make_train_step, run_a_gan
 from gan_lab.losses import get_loss, r1_penalty
 from gan_lab.models import cluster_of_noise
 from gan_lab.presets import get_preset
+from gan_lab.sampling import cycling_labels, recompute_batchnorm_statistics, uniform_noise
 
 
 def _first_step_losses(seed, batch):
@@ -138,6 +139,56 @@ def test_ema_weights_follow_the_formula(mnist_small):
     for ema, w, w0 in zip(gan.ema_generator.weights, gan.generator.weights, before):
         np.testing.assert_allclose(ema.numpy(), decay * w0 + (1 - decay) * w.numpy(), rtol=1e-5, atol=1e-6)
     assert gan.sampler is gan.ema_generator
+
+
+@pytest.mark.parametrize("conditional", [False, True])
+def test_recomputed_batchnorm_statistics_are_those_of_the_generators_own_pictures(conditional):
+    """recompute_batchnorm_statistics (SWA's bn_update): afterwards each BatchNorm layer's moving mean and variance
+    are the mean and variance of its inputs when G, in inference mode, draws from the same uniform noise (and
+    balanced labels); the layers' trainable flag and momentum are as before."""
+    keras.utils.set_random_seed(0)
+    g = (models.dcgan_conditional_generator(8, (16, 16, 3), width=4, num_classes=3) if conditional
+         else models.dcgan_generator(8, (16, 16, 3), width=4))
+    g.trainable = False  # as the EMA generator is
+    norms = [l for l in g.layers if isinstance(l, keras.layers.BatchNormalization)]
+    z = uniform_noise(256, 8, seed=3)
+    inputs = [z, cycling_labels(256, 3).astype(np.int32).reshape(-1, 1)] if conditional else z
+    first_input = np.asarray(keras.Model(g.input, norms[0].input)(inputs, training=False))
+    assert not np.allclose(norms[0].moving_mean.numpy(), first_input.mean(axis=tuple(range(first_input.ndim - 1))))
+    assert recompute_batchnorm_statistics(g, 256, seed=3) == len(norms) == 2
+    for layer in norms:
+        x = np.asarray(keras.Model(g.input, layer.input)(inputs, training=False), np.float64)
+        axes = tuple(range(x.ndim - 1))
+        np.testing.assert_allclose(layer.moving_mean.numpy(), x.mean(axis=axes), rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(layer.moving_variance.numpy(), x.var(axis=axes), rtol=1e-3, atol=1e-6)
+        assert layer.momentum == 0.99 and not layer.trainable
+    assert recompute_batchnorm_statistics(models.dense_discriminator(), 8) == 0  # nothing to set
+
+
+def test_ema_bn_samples_recomputes_the_samplers_statistics_and_leaves_training_alone(emoji_small):
+    """With ema_bn_samples the sampler is the EMA generator with its BatchNorm statistics recomputed from that
+    many noise vectors (seeded by the GAN's seed), once per step; the trained weights and the EMA's trainable
+    weights are those of the same run without it."""
+    images = tf.data.Dataset.from_tensor_slices(scale_images(emoji_small[:32, ::2, ::2], "tanh")).batch(16)
+    gans = {}
+    for n in (0, 64):
+        gan = build_gan(get_preset("fast32", width=4, noise_dim=8, batch_size=16, ema_bn_samples=n,
+                                   precision="float32").validate())
+        gan.fit(images, epochs=1, verbose=0)
+        gans[n] = gan
+    plain, recomputed = gans[0], gans[64]
+    for a, b in [(plain.generator.weights, recomputed.generator.weights),
+                 (plain.ema_generator.trainable_weights, recomputed.ema_generator.trainable_weights)]:
+        for wa, wb in zip(a, b):
+            np.testing.assert_array_equal(wa.numpy(), wb.numpy())
+    stats = lambda g: [w.numpy() for w in g.weights if "moving" in w.path]
+    assert recomputed.sampler is recomputed.ema_generator
+    want = stats(plain.ema_generator)
+    recompute_batchnorm_statistics(plain.ema_generator, 64, seed=recomputed.seed)
+    assert all(np.array_equal(a, b) for a, b in zip(stats(plain.ema_generator), stats(recomputed.sampler)))
+    assert not all(np.allclose(a, b) for a, b in zip(want, stats(recomputed.sampler)))
+    with pytest.raises(ValueError, match=r"ema_bn_samples = 64 is invalid.*ema_decay > 0.*--ema-bn-samples"):
+        get_preset("fast32", ema_decay=0.0, ema_bn_samples=64).validate()
 
 
 def test_run_a_gan_uses_a_learners_train_step_and_noise():

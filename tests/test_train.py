@@ -263,6 +263,7 @@ def _weights(model):
     ("fast32", dict(noise_dim=8, width=8, image_size=28, channels=1,       # two logits: the multi-scale D,
                     multiscale_d=True, skip_g=True)),                     # and the skip generator (fast64's)
     ("fast32", dict(noise_dim=8, width=8, recon_weight=1.0)),            # FastGAN's decoders, their quarters
+    ("fast32", dict(noise_dim=8, width=8, ema_bn_samples=64)),           # the EMA's recomputed statistics
     ("cgan", dict(noise_dim=12, width=8, clusters=6)),                   # k-means clusters read back on resume
     ("fast", dict(noise_dim=12, width=8, class_clusters=2)),             # clusters within classes
 ])
