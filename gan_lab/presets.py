@@ -43,8 +43,8 @@ class Preset:
     flip_prob: float = 0.0            # probability of flipping each discriminator target
     output: str = "tanh"              # generator output / data scaling: "tanh" → [-1, 1], "sigmoid" → [0, 1]
     ema_decay: float = 0.0            # > 0: sample from an exponential moving average of G's weights
-    ema_bn_samples: int = 0           # > 0 (with ema_decay): before the EMA generator draws, its BatchNorm
-                                      # statistics are recomputed from this many noise vectors (as SWA does)
+    ema_bn_samples: int = 0           # > 0: before the EMA generator draws, its BatchNorm statistics are
+                                      # recomputed from this many noise vectors (as SWA does; no EMA: no effect)
     gp_weight: float = 0.0            # WGAN-GP gradient penalty λ (10 in the paper); 0 = off
     r1_weight: float = 0.0            # R1 penalty γ on D's gradient at real images (Mescheder et al. 2018); 0 = off
     r1_every: int = 1                 # lazy R1 (Karras et al. 2020): an extra D step on γ·N/2·R1 every N updates
@@ -149,9 +149,8 @@ class Preset:
             raise bad("flip_prob", "a number in [0, 0.5]")
         if not 0.0 <= self.ema_decay < 1.0:
             raise bad("ema_decay", "a number in [0, 1) (0 turns the moving average off)")
-        if self.ema_bn_samples < 0 or (self.ema_bn_samples and not self.ema_decay):
-            raise bad("ema_bn_samples", "0, or a number of noise vectors > 0 (e.g. 1024) with ema_decay > 0 (the "
-                      "statistics are the EMA generator's)")
+        if self.ema_bn_samples < 0:
+            raise bad("ema_bn_samples", "0 (off) or a number of noise vectors > 0, e.g. 512")
         for name in ("gp_weight", "r1_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "a number >= 0 (0 turns the penalty off)")
