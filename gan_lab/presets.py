@@ -119,7 +119,7 @@ class Preset:
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if type(value) is not kind:
-                raise bad(f.name, f"a {kind.__name__}")
+                raise bad(f.name, KIND_WORDS[kind])
             if kind is float and not math.isfinite(value):
                 raise bad(f.name, "a finite number")
         normalize_name(self.dataset)
@@ -388,6 +388,7 @@ register(Preset(
     reference="Mirza & Osindero 2014; projection discriminator: Miyato & Koyama 2018"))
 
 TRUE_WORDS = ("true", "1", "yes", "on")
+KIND_WORDS = {bool: "a yes/no value", int: "an integer", float: "a float", str: "a string"}  # for errors
 FALSE_WORDS = ("false", "0", "no", "off")
 
 
@@ -420,7 +421,7 @@ def parse_field(name: str, text: str):
             return parse_float(text)
         return kind(text)
     except ValueError as exc:
-        raise ValueError(f"{name} takes {'a yes/no value' if kind is bool else 'a ' + kind.__name__}, "
+        raise ValueError(f"{name} takes {KIND_WORDS[kind]}, "
                          f"got {text!r} ({exc})") from None
 
 

@@ -69,7 +69,7 @@ def test_cli_user_error_is_one_line_without_traceback():
     (["train", "--max-seconds", "0"], "max_seconds = 0 is invalid"),
     (["train", "--lr", "inf"], "g_lr takes a float, got 'inf'"),
     (["train", "--gp-weight", "nan"], "gp_weight takes a float, got 'nan'"),
-    (["train", "--noise-dim", "1e9"], "noise_dim takes a int, got '1e9'"),
+    (["train", "--noise-dim", "1e9"], "noise_dim takes an integer, got '1e9'"),
     (["train", "--noise-dim", "1000000000"], "noise_dim = 1000000000 is invalid: expected a positive integer up to"),
     (["train", "--spectral-norm", "maybe"], "spectral_norm takes a yes/no value, got 'maybe'"),
     (["train", "--cpu-replicas", "0"], "cpu_replicas = 0 is invalid"),

@@ -48,8 +48,8 @@ def test_non_finite_or_mistyped_values_are_refused_by_the_parser(name, text):
     ("gp_weight", float("nan"), "gp_weight = nan is invalid: expected a finite number"),
     ("noise_dim", 10 ** 9, "noise_dim = 1000000000 is invalid: expected a positive integer up to 4,096"),
     ("batch_size", 0, "batch_size = 0 is invalid"),
-    ("spectral_norm", "false", "spectral_norm = 'false' is invalid: expected a bool"),
-    ("epochs", 2.5, "epochs = 2.5 is invalid: expected a int"),
+    ("spectral_norm", "false", "spectral_norm = 'false' is invalid: expected a yes/no value"),
+    ("epochs", 2.5, "epochs = 2.5 is invalid: expected an integer"),
     ("info_codes", 96, r"info_codes = 96 is invalid: expected 0 \(off\) or from 2 to noise_dim - 1 = 95"),
     ("info_codes", 1, "info_codes = 1 is invalid"),
     ("info_weight", 0.0, "info_weight = 0.0 is invalid: expected a number > 0"),
@@ -89,7 +89,7 @@ def test_parse_overrides_converts_by_field_type_and_names_bad_items():
     got = parse_overrides(["g_lr=2e-4", "batch_size=32", "spectral_norm=true", "ema_decay=0", "precision=auto"])
     assert got == {"g_lr": 2e-4, "batch_size": 32, "spectral_norm": True, "ema_decay": 0.0, "precision": "auto"}
     assert type(got["batch_size"]) is int and type(got["ema_decay"]) is float
-    for bad, message in ((["nope=1"], "nope=1"), (["batch_size=x"], "batch_size takes a int"),
+    for bad, message in ((["nope=1"], "nope=1"), (["batch_size=x"], "batch_size takes an integer"),
                          (["spectral_norm=maybe"], "spectral_norm takes a yes/no value"), (["g_lr"], "FIELD=VALUE")):
         with pytest.raises(ValueError, match=message):
             parse_overrides(bad)
