@@ -388,8 +388,8 @@ register(Preset(
     reference="Mirza & Osindero 2014; projection discriminator: Miyato & Koyama 2018"))
 
 TRUE_WORDS = ("true", "1", "yes", "on")
-KIND_WORDS = {bool: "a yes/no value", int: "an integer", float: "a float", str: "a string"}  # for errors
 FALSE_WORDS = ("false", "0", "no", "off")
+KIND_WORDS = {bool: "a yes/no value", int: "an integer", float: "a float", str: "a string"}  # for errors
 
 
 def parse_bool(text) -> bool:

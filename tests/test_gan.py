@@ -187,6 +187,10 @@ def test_ema_bn_samples_recomputes_the_samplers_statistics_and_leaves_training_a
     recompute_batchnorm_statistics(plain.ema_generator, 64, seed=recomputed.seed)
     assert all(np.array_equal(a, b) for a, b in zip(stats(plain.ema_generator), stats(recomputed.sampler)))
     assert not all(np.allclose(a, b) for a, b in zip(want, stats(recomputed.sampler)))
+    # once per step: asked again at the same step, the sampler keeps what it has
+    first_norm = next(l for l in recomputed.ema_generator.layers if isinstance(l, keras.layers.BatchNormalization))
+    first_norm.moving_mean.assign(np.zeros(first_norm.moving_mean.shape, np.float32))
+    assert not recomputed.sampler.get_layer(first_norm.name).moving_mean.numpy().any()
     with pytest.raises(ValueError, match=r"ema_bn_samples = -1 is invalid.*--ema-bn-samples"):
         get_preset("fast32", ema_bn_samples=-1).validate()
     # without the moving average (fast64 with --ema-decay 0) there is nothing to recompute: the sampler is G
