@@ -25,6 +25,7 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
   emas         a list of k: more EMA copies of G beside the preset's, decay_t = (1 + t) / (1 + k + t) uncapped
                (k = 9 is the preset's warm-up, which stays below the 0.999 cap until step 8,990; k = 3 averages
                over three times as many steps, k = 1 over all of them), saved at the marks as gen-STEP-kK.keras
+               (with the preset's ema_bn_samples, their BatchNorm statistics recomputed first, as the preset's EMA's)
   lr_isqrt     both learning rates lr · min(1, sqrt(lr_isqrt / t)) at update t (inverse square-root decay, no
                step budget needed); the block gains the rates of the last update
   info, info_w, qhidden
@@ -61,6 +62,7 @@ from keras import layers
 from gan_lab import evaluation, gan as gan_mod, models
 from gan_lab.models import MinibatchStd
 from gan_lab.presets import get_preset
+from gan_lab.sampling import recompute_batchnorm_statistics
 from gan_lab.train import train
 
 ap = argparse.ArgumentParser()
@@ -372,6 +374,8 @@ class ExtraEMAs(keras.callbacks.Callback):
         self.update(tf.cast(self.model.g_optimizer.iterations, tf.float32))
         if self.step in args.steps and args.out:
             for k, c in self.copies.items():
+                if preset.ema_bn_samples:  # as GAN.sampler does for the preset's EMA generator
+                    recompute_batchnorm_statistics(c, preset.ema_bn_samples, seed=self.model.seed)
                 c.save(Path(args.out) / f"gen-{self.step}-k{k}.keras")
 
 
