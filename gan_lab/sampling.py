@@ -108,6 +108,19 @@ def as_image_batch(outputs) -> np.ndarray:
     raise ValueError(f"the generator returned shape {x.shape}: expected images (N, H, W, C), (N, H, W) or (N, H·W)")
 
 
+def _label_input(generator, n: int, labels=None):
+    """The label input (int32 (n, 1)) of a conditional generator for ``n`` pictures: ``labels`` (an int, or n of
+    them), by default :func:`cycling_labels` over its classes; ``None`` for an unconditional one, which refuses
+    labels."""
+    if not is_conditional(generator):
+        if labels is not None:
+            raise ValueError("labels were given but the generator is unconditional (it takes noise only)")
+        return None
+    labels = (cycling_labels(n, num_classes_of(generator)) if labels is None
+              else np.broadcast_to(np.asarray(labels), (n,)))
+    return labels.astype(np.int32).reshape(-1, 1)
+
+
 def generate(generator, noise, labels=None, batch_size: int = BATCH_SIZE) -> np.ndarray:
     """Images (float32, in the generator's output range) for ``noise`` (N, noise_dim), in batches.
 
@@ -115,12 +128,7 @@ def generate(generator, noise, labels=None, batch_size: int = BATCH_SIZE) -> np.
     :func:`cycling_labels` over its :func:`num_classes_of` classes); an unconditional one refuses labels."""
     noise = np.asarray(noise, dtype=np.float32)
     n = len(noise)
-    if is_conditional(generator):
-        labels = (cycling_labels(n, num_classes_of(generator)) if labels is None
-                  else np.broadcast_to(np.asarray(labels), (n,)))
-        labels = labels.astype(np.int32).reshape(-1, 1)
-    elif labels is not None:
-        raise ValueError("labels were given but the generator is unconditional (it takes noise only)")
+    labels = _label_input(generator, n, labels)
     out = []
     for start in range(0, n, batch_size):
         z = noise[start:start + batch_size]
@@ -145,9 +153,8 @@ def recompute_batchnorm_statistics(generator, n: int, seed=0) -> int:
     norms = [layer for layer in _layers_within(generator) if isinstance(layer, keras.layers.BatchNormalization)]
     if not norms:
         return 0
-    noise = uniform_noise(n, noise_dim_of(generator), seed)
-    inputs = noise if not is_conditional(generator) else [
-        noise, cycling_labels(n, num_classes_of(generator)).astype(np.int32).reshape(-1, 1)]
+    noise, labels = uniform_noise(n, noise_dim_of(generator), seed), _label_input(generator, n)
+    inputs = noise if labels is None else [noise, labels]
     saved = [(layer.trainable, layer.momentum) for layer in norms]
     try:
         for layer in norms:  # a BatchNormalization layer uses and updates batch statistics only when trainable
