@@ -18,7 +18,8 @@ import numpy as np
 from gan_lab.data import to_unit_range
 
 NUM_CLASSES = 10
-BATCH_SIZE = 500
+BATCH_SIZE = 500  # the most pictures one generator call draws
+MEMORY_BUDGET = 512 * 2 ** 20  # bytes: the largest activation of one batch, its input beside it, fit in this
 
 
 def noise_dim_of(generator) -> int:
@@ -121,13 +122,34 @@ def _label_input(generator, n: int, labels=None):
     return labels.astype(np.int32).reshape(-1, 1)
 
 
-def generate(generator, noise, labels=None, batch_size: int = BATCH_SIZE) -> np.ndarray:
-    """Images (float32, in the generator's output range) for ``noise`` (N, noise_dim), in batches.
+def batch_size_for(generator, budget: int = MEMORY_BUDGET) -> int:
+    """How many pictures one call of ``generator`` may draw: :data:`BATCH_SIZE`, or fewer when its largest
+    layer output (float32, with as large an input beside it) would take more than ``budget`` bytes per batch.
+    The keras.io face generator's 64×64×512 map is 8 MB per picture: 32 per batch (500 took 11 GB of memory).
+    A callable that is not a Keras model gets :data:`BATCH_SIZE`."""
+    sizes = [math.prod(shape[1:]) for layer in _layers_within(generator)
+             for shape in _output_shapes(layer) if None not in shape[1:]]
+    per_picture = 2 * 4 * max(sizes, default=1)
+    return int(min(BATCH_SIZE, max(1, budget // per_picture)))
+
+
+def _output_shapes(layer) -> list:
+    try:
+        outputs = layer.output
+    except (AttributeError, ValueError):  # a layer never called on a symbolic input (subclassed models)
+        return []
+    return [tuple(t.shape) for t in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+
+
+def generate(generator, noise, labels=None, batch_size: int | None = None) -> np.ndarray:
+    """Images (float32, in the generator's output range) for ``noise`` (N, noise_dim), in batches of
+    ``batch_size`` (default :func:`batch_size_for` the generator, at most 500).
 
     A conditional generator draws class ``labels[i]`` for ``noise[i]`` (an int, or N of them; default
     :func:`cycling_labels` over its :func:`num_classes_of` classes); an unconditional one refuses labels."""
     noise = np.asarray(noise, dtype=np.float32)
     n = len(noise)
+    batch_size = batch_size or batch_size_for(generator)
     labels = _label_input(generator, n, labels)
     out = []
     for start in range(0, n, batch_size):
@@ -167,7 +189,7 @@ def recompute_batchnorm_statistics(generator, n: int, seed=0) -> int:
 
 
 def sample(generator, n: int, seed=None, labels=None, output: str = "tanh",
-           batch_size: int = BATCH_SIZE) -> np.ndarray:
+           batch_size: int | None = None) -> np.ndarray:
     """``n`` images in [0, 1] from uniform noise drawn with ``seed`` (see :func:`generate` for ``labels``)."""
     noise = uniform_noise(n, noise_dim_of(generator), seed)
     return to_unit_range(generate(generator, noise, labels, batch_size), output)

@@ -85,6 +85,16 @@ def test_memory_benchmark_reports_peak_rss():
     assert 100 < float(row[1]) < 8000 and int(row[2]) > 0
 
 
+def test_memory_benchmark_draws_from_a_run_with_each_batch_in_its_own_process(tmp_path):
+    run = tmp_path / "kf"
+    assert main(["train", "--preset", "keras_faces", "--data-dir", str(DATA_DIR / "emoji-64"), "--max-steps", "1",
+                 "--out", str(run), "--quiet"]) == 0
+    out = _run("benchmarks/memory.py", "--draw", str(run), "--n", "40", "--batches", "auto", "7")
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
+    assert rows["auto"][1] == "32" and rows["7"][1] == "7"  # keras_faces' 64×64×512 map: 32 per call
+    assert all(300 < float(r[2]) < 8000 and float(r[3]) > 0 for r in rows.values())
+
+
 def test_flops_benchmark_prints_the_layer_count_of_each_preset():
     from gan_lab.flops import preset_update_flops
     from gan_lab.presets import get_preset
@@ -165,6 +175,21 @@ def test_two_sample_validation_orders_real_blur_and_noise_and_scores_saved_gener
     assert abs(rows["real (the other half: the floor)"] - 0.5) < 0.15 and rows["uniform noise"] > 0.95
     assert rows["real, blurred (Gaussian σ 3 px)"] > 0.7 and rows["run gen-2"] > 0.8  # 2 steps: far from real
     assert "wrote" in out
+
+
+def test_truncation_scores_each_psi_of_each_run_and_keeps_its_grid(tmp_path):
+    run = tmp_path / "g"
+    assert main(["train", "--preset", "fast32", "--width", "4", "--batch-size", "16", "--data-dir",
+                 str(DATA_DIR / "emoji-64"), "--max-steps", "2", "--out", str(run), "--quiet"]) == 0
+    out = _run("benchmarks/truncation.py", str(run), "--psi", "1", "0.5", "--n", "120", "--out", str(tmp_path / "t.txt"))
+    rows = [line.split(" | ") for line in (tmp_path / "t.txt").read_text().splitlines() if line.startswith("| g |")]
+    assert [r[1] for r in rows] == ["1", "0.5"] and rows[0][3] != rows[1][3]  # kid_random of other pictures
+    for r in rows:
+        assert (tmp_path / r[-1].rstrip(" |")).is_file()
+    assert "wrote" in out
+    p = subprocess.run([sys.executable, "benchmarks/truncation.py", str(run), "--psi", "1.5", "--out",
+                        str(tmp_path / "u.txt")], capture_output=True, text=True, env=ENV, cwd=REPO)
+    assert p.returncode == 2 and "every ψ must be in (0, 1]" in p.stderr
 
 
 def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
