@@ -20,6 +20,10 @@ that are not preset fields (prototypes kept here, not in gan_lab, because they d
                LeCam regularization (Tseng et al. 2021) on D's loss: lecam·(mean(relu(D(x) − ā_fake)²) +
                mean(relu(ā_real − D(G(z)))²)), ā the EMAs (decay lecam_decay, 0.99) of D's mean outputs
   mirror       train on the folder plus its left-right mirror images (StyleGAN2-ADA's --mirror)
+  blur, blur_steps
+               every picture D sees (real and fake, in both updates) blurred by a Gaussian of σ_t = blur·max(0,
+               1 − t/blur_steps) pixels at update t (StyleGAN3's blur of D's inputs at the start, Karras et al.
+               2021; reflected borders; blur_steps default 1,000): a coarse-to-fine curriculum
   dnobn        on `dcgan_any`: D without BatchNorm, a bias on every conv (SNGAN's D, with `spectral_norm`)
   gtop         on `dcgan_any`: the generator's start×start map gtop times wider (its cheapest layer)
   emas         a list of k: more EMA copies of G beside the preset's, decay_t = (1 + t) / (1 + k + t) uncapped
@@ -243,6 +247,46 @@ if LECAM:
     gan_mod.resolve_losses = _lecam_resolve
 
 
+BLUR = float(K.get("blur", 0.0))
+if BLUR:
+    BLUR_STEPS = float(K.get("blur_steps", 1000))
+    LAST_SIGMA = tf.Variable(-1.0, trainable=False)  # the σ the train step last used (reported in the block)
+
+    def _blur(x, step):
+        """x (N, H, W, C) blurred by a Gaussian of σ = BLUR·max(0, 1 − step/BLUR_STEPS) (separable, reflected)."""
+        r = int(np.ceil(3 * BLUR))
+        sigma = BLUR * tf.maximum(0.0, 1.0 - tf.cast(step, tf.float32) / BLUR_STEPS)
+        LAST_SIGMA.assign(sigma)
+        taps = tf.range(-r, r + 1, dtype=tf.float32)
+        w = tf.exp(-0.5 * tf.square(taps / tf.maximum(sigma, 1e-3)))
+        w = w / tf.reduce_sum(w)
+        dtype, c = x.dtype, x.shape[-1]
+        y = tf.pad(tf.cast(x, tf.float32), [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
+        for kernel in (tf.reshape(w, [1, -1, 1, 1]), tf.reshape(w, [-1, 1, 1, 1])):
+            y = tf.nn.depthwise_conv2d(y, tf.tile(kernel, [1, 1, c, 1]), [1, 1, 1, 1], "VALID")
+        return tf.cast(y, dtype)
+
+    class _BlurredD:
+        """The discriminator called on blurred pictures; everything else (variables, inputs) is the discriminator's."""
+
+        def __init__(self, discriminator, step):
+            self._d, self._step = discriminator, step
+
+        def __getattr__(self, name):
+            return getattr(self._d, name)
+
+        def __call__(self, x, **kw):
+            return self._d(_blur(x, self._step), **kw)
+
+    _plain_update = gan_mod.gan_update
+
+    def _blur_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_loss_fn, real, seeds, *a, **kw):
+        return _plain_update(generator, _BlurredD(discriminator, seeds.step_variable), d_optimizer, g_optimizer,
+                             d_loss_fn, g_loss_fn, real, seeds, *a, **kw)
+
+    gan_mod.gan_update = _blur_update
+
+
 INFO = int(K.get("info", 0))
 if INFO:
     LAM = float(K.get("info_w", 1.0))
@@ -418,6 +462,8 @@ if args.raw and holder["gan"].ema_generator is not None:
     lines.append("  RAW generator:      " + " ".join(f"{k} {raw[k]:.3g}" for k in keys))
 if K.get("lr_isqrt"):
     lines.append("  learning rates of update {}: g {:.6g} d {:.6g}".format(*decay.last))
+if BLUR:
+    lines.append(f"  blur sigma of the last update: {float(LAST_SIGMA.numpy()):.6g}")
 print("\n".join(lines))
 with open(args.results, "a") as f:
     f.write("\n".join(lines) + "\n")

@@ -255,6 +255,16 @@ def test_levers_lr_isqrt_knob_decays_both_learning_rates(tmp_path):
     assert "learning rates of update 8: g 0.0002 d 0.00025" in results.read_text()
 
 
+def test_levers_blur_knob_blurs_what_d_sees_less_at_every_update(tmp_path):
+    """The tenth round's knob: σ_t = blur·max(0, 1 − t/blur_steps) in the train step (2 updates, σ0 2, 4 steps:
+    the last update, t = 1, used 1.5)."""
+    results = tmp_path / "l.txt"
+    _run("benchmarks/levers.py", "--name", "b", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+         "--set", '{"width": 4, "batch_size": 8}', "--knobs", '{"blur": 2, "blur_steps": 4}', "--steps", "2",
+         "--n", "60", "--results", str(results))
+    assert "blur sigma of the last update: 1.5" in results.read_text()
+
+
 def test_levers_knobs_on_fast64_change_the_models_and_keep_more_emas(tmp_path):
     """The sixth round's knobs on fast64's own architecture: dnobn takes BatchNorm out of D, gtop widens G's
     first map, emas keeps more EMA copies; the k = 9 copy is the preset's EMA generator to the last bit."""
