@@ -125,7 +125,8 @@ def _label_input(generator, n: int, labels=None):
 def batch_size_for(generator, budget: int = MEMORY_BUDGET) -> int:
     """How many pictures one call of ``generator`` may draw: :data:`BATCH_SIZE`, or fewer when its largest
     layer output (float32, with as large an input beside it) would take more than ``budget`` bytes per batch.
-    The keras.io face generator's 64×64×512 map is 8 MB per picture: 32 per batch (500 took 11 GB of memory).
+    The keras.io face generator's 64×64×512 map is 8 MB per picture: 32 per batch (in batches of 500, drawing
+    1,000 pictures took 10.6 GB; benchmarks/memory.py --draw).
     A callable that is not a Keras model gets :data:`BATCH_SIZE`."""
     sizes = [math.prod(shape[1:]) for layer in _layers_within(generator)
              for shape in _output_shapes(layer) if None not in shape[1:]]
