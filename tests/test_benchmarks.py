@@ -192,6 +192,16 @@ def test_truncation_scores_each_psi_of_each_run_and_keeps_its_grid(tmp_path):
     assert p.returncode == 2 and "every ψ must be in (0, 1]" in p.stderr
 
 
+def test_grow_probe_runs_both_stages_and_scores_the_ema_generator(tmp_path):
+    out = _run("benchmarks/grow_probe.py", "--seed", "3", "--steps32", "3", "--steps64", "2", "--width", "4",
+               "--n", "120", "--out", str(tmp_path / "g"))
+    r = json.loads(out.strip().splitlines()[-1])
+    assert (r["steps32"], r["steps64"]) == (3, 2) and r["stage32_s"] > 0 and r["stage64_s"] > 0
+    assert 0.5 < r["c2st"] <= 1.0 and (tmp_path / "g" / "grid.png").is_file()
+    import keras
+    assert keras.models.load_model(tmp_path / "g" / "gen.keras").output_shape == (None, 64, 64, 3)
+
+
 def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
     out = _run("benchmarks/ema_seeds.py", "--steps", "3", "--seeds", "0", "1", "--n", "200", "--set",
                "batch_size=16", "width=8", "--out", str(tmp_path))
