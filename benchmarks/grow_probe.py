@@ -29,6 +29,7 @@ from gan_lab.gan import GAN, build_gan  # noqa: E402
 from gan_lab.plots import save_grid  # noqa: E402
 from gan_lab.presets import get_preset  # noqa: E402
 from gan_lab.sampling import generate, uniform_noise  # noqa: E402
+from truncation import NOISE_SEED  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
 
 
 def stage_one(gan: GAN, preset) -> GAN:
@@ -76,7 +77,7 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     sampler = gan.sampler
     sampler.save(out / "gen.keras")
-    pictures = to_unit_range(generate(sampler, uniform_noise(args.n, preset.noise_dim, 123)), "tanh")
+    pictures = to_unit_range(generate(sampler, uniform_noise(args.n, preset.noise_dim, NOISE_SEED)), "tanh")
     save_grid(pictures[:100], out / "grid.png", ncols=10)
     scores = evaluate(pictures, dataset, n=None, value_range="unit", two_sample=True)
     print(json.dumps({"seed": args.seed, "steps32": args.steps32, "steps64": args.steps64,
