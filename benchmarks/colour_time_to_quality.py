@@ -61,10 +61,11 @@ def variant_overrides(variant: str) -> tuple[str, dict]:
     return name, {k: v for extra in extras for k, v in EXTRAS[extra].items()}
 
 
-def child(variant: str, dataset: str, marks, n: int, overrides: dict, keep_grid=None) -> dict:
+def child(variant: str, dataset: str, marks, n: int, overrides: dict, keep_grid=None, mark_grids=None) -> dict:
     """Train and score one variant in this process; its peak RSS is this process's."""
     name, extra = variant_overrides(variant)
-    preset, rows, wall, _ = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid, two_sample=True)
+    preset, rows, wall, _ = run_one(name, dataset, marks, n, {**overrides, **extra}, keep_grid, two_sample=True,
+                                    mark_grids=mark_grids)
     for r in rows:
         r["images_per_s"] = round(r["step"] * preset.batch_size / max(r["train_s"], 1e-9), 1)
     return {"variant": variant, "rows": rows, "wall_s": round(wall, 1), "batch": preset.batch_size,
@@ -136,6 +137,8 @@ def main(argv=None):
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="overrides for every variant")
     ap.add_argument("--ratios-from", metavar="SUMMARY_MD", help="train nothing: write the every-mark ratio table "
                     "of an earlier run's summary .md beside it (<summary>-ratios.md)")
+    ap.add_argument("--grids-at-marks", action="store_true", help="also write each variant's 100 samples at every "
+                    "mark (<variant png>-at<mark>s.png), to watch one noise grow up over a long run")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--grid", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -150,7 +153,8 @@ def main(argv=None):
     dataset = normalize_name(f"folder:{folder.resolve()}")
     overrides = parse_overrides(args.set)
     if args.child:
-        print("RESULT " + json.dumps(child(args.child, dataset, args.marks, args.n, overrides, args.grid)))
+        mark_grids = str(Path(args.grid).with_suffix("")) if args.grids_at_marks else None
+        print("RESULT " + json.dumps(child(args.child, dataset, args.marks, args.n, overrides, args.grid, mark_grids)))
         return
 
     out = Path(args.out)
@@ -162,7 +166,8 @@ def main(argv=None):
     for variant in args.variants:
         cmd = [sys.executable, __file__, "--child", variant, "--data-dir", str(folder), "--n", str(args.n),
                "--marks", *map(str, args.marks), "--set", *args.set,
-               "--grid", str(out / f"colour_ttq-{label}-{slug(variant)}-{marks_tag}.png")]
+               "--grid", str(out / f"colour_ttq-{label}-{slug(variant)}-{marks_tag}.png")] \
+            + ["--grids-at-marks"] * args.grids_at_marks
         p = subprocess.run(cmd, capture_output=True, text=True)
         line = [ln for ln in p.stdout.splitlines() if ln.startswith("RESULT ")]
         if p.returncode != 0 or not line:

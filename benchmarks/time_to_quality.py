@@ -29,7 +29,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from gan_lab import evaluation  # noqa: E402
+from gan_lab import evaluation, plots, sampling  # noqa: E402
 from gan_lab.presets import get_preset, parse_overrides  # noqa: E402
 from gan_lab.train import train  # noqa: E402
 
@@ -37,14 +37,22 @@ KEYS = evaluation.METRIC_KEYS
 NOISE_SEED = 123
 
 
-def run_one(name, dataset, marks, n, overrides, keep_grid=None, two_sample=False):
+def run_one(name, dataset, marks, n, overrides, keep_grid=None, two_sample=False, mark_grids=None):
     """Train ``name`` until the training clock passes the last mark; one row per mark (the metric keys follow the
-    data: :func:`gan_lab.evaluation.metric_keys`; ``two_sample`` adds the colour metrics' ``c2st``)."""
+    data: :func:`gan_lab.evaluation.metric_keys`; ``two_sample`` adds the colour metrics' ``c2st``).
+    ``mark_grids``: also write 100 samples at every mark to ``<mark_grids>-at<mark>s.png`` (the scored noise's
+    first 100, so the grids of one run show the same noise growing up; drawn while the clock is stopped)."""
     preset = get_preset(name, dataset=dataset, checkpoint_every=0, checkpoint_seconds=1e9,
                         sample_every=10 ** 6, sample_unit="step", epochs=10 ** 4, **overrides)
+    pending = sorted(marks)
+
+    def grid_at_mark(row):
+        path = f"{mark_grids}-at{pending.pop(0):g}s.png"
+        plots.save_grid(sampling.sample(scorer.model.sampler, 100, seed=NOISE_SEED, output=preset.output), path)
+
     scorer = evaluation.QualityCallback(dataset=dataset, out_dir=None, at_seconds=marks, stop_after_marks=True,
                                         n=n, output=preset.output, seed=NOISE_SEED, final=False, verbose=False,
-                                        two_sample=two_sample)
+                                        two_sample=two_sample, on_score=grid_at_mark if mark_grids else None)
     start = _FirstStep()
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:

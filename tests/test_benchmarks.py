@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import DATA_DIR
 
@@ -120,6 +121,15 @@ def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_pa
     assert len(summary) == 1 and "| fast32+da | fast32 | kid_random | " in text
     assert "| fast32+da | fast32 | c2st | " in text  # every score, against every variant before it
     assert "peak RSS" in out and "load average before" in out
+
+
+def test_colour_time_to_quality_keeps_a_grid_of_the_same_noise_at_every_mark(tmp_path):
+    _run("benchmarks/colour_time_to_quality.py", "--variants", "fast32", "--marks", "2", "4", "--n", "100",
+         "--set", "width=8", "batch_size=16", "--grids-at-marks", "--out", str(tmp_path))
+    early, late = (np.asarray(Image.open(tmp_path / f"colour_ttq-emoji-64-fast32-2-4-at{m}s.png")) for m in (2, 4))
+    assert early.shape == late.shape == (2 * (10 * 34 + 2), 2 * (10 * 34 + 2), 3)  # 100 samples, 10 per row, 32 px
+    assert not np.array_equal(early, late)  # the generator trained between the marks
+    assert (tmp_path / "colour_ttq-emoji-64-fast32-2-4.png").is_file()  # the final grid as before
 
 
 def test_colour_variants_read_their_extras():
