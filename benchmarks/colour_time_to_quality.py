@@ -41,9 +41,10 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from gan_lab import evaluation  # noqa: E402
-from gan_lab.data import dataset_label, normalize_name  # noqa: E402
+from gan_lab.data import dataset_label  # noqa: E402
 from gan_lab.presets import parse_overrides  # noqa: E402
-from time_to_quality import run_one  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from colour_common import FOLDER_HELP, picture_folder  # noqa: E402  (benchmarks/ is on sys.path as a script)
+from time_to_quality import run_one  # noqa: E402
 
 DIFF_AUGMENT = "color,translation,cutout"
 SCORES = ("kid_random", "fd_random", "c2st")
@@ -130,7 +131,7 @@ def read_summary(path: Path) -> tuple[list[dict], dict]:
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--variants", nargs="+", default=["dcgan64_half", "keras_faces", "fast64", "fast64+da"])
-    ap.add_argument("--data-dir", default=None, help="the folder of pictures (default $GAN_LAB_DATA_DIR/emoji-64)")
+    ap.add_argument("--data-dir", default=None, help=FOLDER_HELP)
     ap.add_argument("--marks", nargs="+", type=float, default=[60, 120, 300, 600])
     ap.add_argument("--n", type=int, default=690, help="samples scored at each mark (default 690: emoji-64's floor pool)")
     ap.add_argument("--out", default="benchmarks/results")
@@ -149,8 +150,7 @@ def main(argv=None):
         target.write_text(f"# ratios of {path.name}\n\n" + "\n".join(lines) + "\n")
         print("\n".join(lines) + f"\nwrote {target}")
         return
-    folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
-    dataset = normalize_name(f"folder:{folder.resolve()}")
+    folder, dataset = picture_folder(args.data_dir)
     overrides = parse_overrides(args.set)
     if args.child:
         mark_grids = str(Path(args.grid).with_suffix("")) if args.grids_at_marks else None

@@ -21,7 +21,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from gan_lab.data import load_dataset, normalize_name  # noqa: E402
+from colour_common import FOLDER_HELP, picture_folder  # noqa: E402  (benchmarks/ is on sys.path as a script)
+from gan_lab.data import load_dataset  # noqa: E402
 from gan_lab.embeddings import random_features  # noqa: E402
 from gan_lab.metrics import feature_stats, frechet_distance, kernel_distance  # noqa: E402
 from gan_lab.two_sample import two_sample_accuracy  # noqa: E402
@@ -29,15 +30,15 @@ from gan_lab.two_sample import two_sample_accuracy  # noqa: E402
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", default=None, help="the folder of pictures (default $GAN_LAB_DATA_DIR/emoji-64)")
+    ap.add_argument("--data-dir", default=None, help=FOLDER_HELP)
     ap.add_argument("--image-size", type=int, default=64)
     ap.add_argument("--n", type=int, default=690, help="pictures in each half (default 690: emoji-64 halved)")
     ap.add_argument("--splits", type=int, default=12, help="random splits scored on kid_random and fd_random")
     ap.add_argument("--c2st-splits", type=int, default=6, help="how many of them are also scored on c2st (seed 0)")
     ap.add_argument("--out", default=None, help="also write the table to this file")
     args = ap.parse_args(argv)
-    folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
-    images, _ = load_dataset(normalize_name(f"folder:{folder.resolve()}"), image_size=args.image_size, channels=3,
+    folder, dataset = picture_folder(args.data_dir)
+    images, _ = load_dataset(dataset, image_size=args.image_size, channels=3,
                              verbose=False)
     if 2 * args.n > len(images):
         raise SystemExit(f"--n {args.n} is too large: {folder} holds {len(images)} pictures, two halves of "

@@ -23,13 +23,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from gan_lab.data import load_dataset, normalize_name, to_unit_range, training_batches  # noqa: E402
-from gan_lab.evaluation import evaluate  # noqa: E402
+from colour_common import FOLDER_HELP, NOISE_SEED, draw_and_score, picture_folder  # noqa: E402  (benchmarks/ on sys.path)
+from gan_lab.data import load_dataset, training_batches  # noqa: E402
 from gan_lab.gan import GAN, build_gan  # noqa: E402
 from gan_lab.plots import save_grid  # noqa: E402
 from gan_lab.presets import get_preset  # noqa: E402
-from gan_lab.sampling import generate, uniform_noise  # noqa: E402
-from truncation import NOISE_SEED  # noqa: E402  (benchmarks/ is on sys.path when run as a script)
+from gan_lab.sampling import uniform_noise  # noqa: E402
 
 
 def stage_one(gan: GAN, preset) -> GAN:
@@ -53,13 +52,12 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--steps32", type=int, required=True, help="updates of the 32×32 stage")
     ap.add_argument("--steps64", type=int, required=True, help="updates of fast64 after it")
-    ap.add_argument("--data-dir", default=None, help="the folder of pictures (default $GAN_LAB_DATA_DIR/emoji-64)")
+    ap.add_argument("--data-dir", default=None, help=FOLDER_HELP)
     ap.add_argument("--width", type=int, default=None, help="override fast64's width (tests)")
     ap.add_argument("--n", type=int, default=690, help="samples scored (default 690)")
     ap.add_argument("--out", required=True, help="folder for gen.keras and grid.png")
     args = ap.parse_args(argv)
-    folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
-    dataset = normalize_name(f"folder:{folder.resolve()}")
+    folder, dataset = picture_folder(args.data_dir)
     overrides = {} if args.width is None else {"width": args.width}
     preset = get_preset("fast64", dataset=dataset, seed=args.seed, **overrides)
     gan = build_gan(preset)
@@ -77,9 +75,8 @@ def main(argv=None):
     out.mkdir(parents=True, exist_ok=True)
     sampler = gan.sampler
     sampler.save(out / "gen.keras")
-    pictures = to_unit_range(generate(sampler, uniform_noise(args.n, preset.noise_dim, NOISE_SEED)), "tanh")
+    pictures, scores = draw_and_score(sampler, uniform_noise(args.n, preset.noise_dim, NOISE_SEED), dataset)
     save_grid(pictures[:100], out / "grid.png", ncols=10)
-    scores = evaluate(pictures, dataset, n=None, value_range="unit", two_sample=True)
     print(json.dumps({"seed": args.seed, "steps32": args.steps32, "steps64": args.steps64,
                       "stage32_s": round(t1 - t0, 1), "stage64_s": round(t2 - t1, 1),
                       **{k: round(float(v), 5) for k, v in scores.items()}}))

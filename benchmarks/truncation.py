@@ -18,13 +18,11 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from gan_lab.data import normalize_name, to_unit_range  # noqa: E402
-from gan_lab.evaluation import evaluate  # noqa: E402
+from colour_common import FOLDER_HELP, NOISE_SEED, draw_and_score, picture_folder  # noqa: E402  (benchmarks/ on sys.path)
 from gan_lab.plots import save_grid  # noqa: E402
 from gan_lab.runs import load_generator  # noqa: E402
-from gan_lab.sampling import generate, noise_dim_of, uniform_noise  # noqa: E402
+from gan_lab.sampling import noise_dim_of, uniform_noise  # noqa: E402
 
-NOISE_SEED = 123  # as colour_time_to_quality.py
 KEYS = ("c2st", "kid_random", "fd_random", "precision", "recall", "density", "coverage")
 
 
@@ -32,14 +30,13 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("runs", nargs="+", help="run folders (preset.json + generator.keras)")
     ap.add_argument("--psi", nargs="+", type=float, default=[1.0, 0.8, 0.6, 0.4], help="truncations, 0 < ψ ≤ 1")
-    ap.add_argument("--data-dir", default=None, help="the folder of pictures (default $GAN_LAB_DATA_DIR/emoji-64)")
+    ap.add_argument("--data-dir", default=None, help=FOLDER_HELP)
     ap.add_argument("--n", type=int, default=690, help="pictures scored per ψ (default 690: emoji-64's floor pool)")
     ap.add_argument("--out", required=True, help="the table (.txt); the grids go beside it")
     args = ap.parse_args(argv)
     if not all(0 < psi <= 1 for psi in args.psi):
         ap.error(f"--psi {args.psi}: every ψ must be in (0, 1]")
-    folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
-    dataset = normalize_name(f"folder:{folder.resolve()}")
+    folder, dataset = picture_folder(args.data_dir)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     lines = [f"truncation ψ: noise ψ·z, z = uniform_noise({args.n}, noise_dim, {NOISE_SEED}); scored against "
@@ -49,10 +46,9 @@ def main(argv=None):
         preset, generator = load_generator(run)
         z = uniform_noise(args.n, noise_dim_of(generator), NOISE_SEED)
         for psi in args.psi:
-            pictures = to_unit_range(generate(generator, psi * z), preset.output)
+            pictures, r = draw_and_score(generator, psi * z, dataset, preset.output)
             grid = out.with_name(f"{out.stem}-{Path(run).name}-psi{psi:g}.png")
             save_grid(pictures[:100], grid, ncols=10)
-            r = evaluate(pictures, dataset, n=None, value_range="unit", two_sample=True)
             lines.append(f"| {Path(run).name} | {psi:g} | " + " | ".join(f"{r[k]:.5f}" if k == "kid_random" else
                                                                         f"{r[k]:.3f}" for k in KEYS) + f" | {grid.name} |")
             print(lines[-1], flush=True)

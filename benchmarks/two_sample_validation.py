@@ -22,7 +22,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from PIL import Image, ImageFilter  # noqa: E402
 
-from gan_lab.data import normalize_name  # noqa: E402
+from colour_common import FOLDER_HELP, picture_folder  # noqa: E402  (benchmarks/ is on sys.path as a script)
 from gan_lab.evaluation import evaluate, picture_reference  # noqa: E402
 from gan_lab.runs import Run  # noqa: E402
 from gan_lab.sampling import sample  # noqa: E402
@@ -56,14 +56,13 @@ def _generators(run_dirs):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data-dir", default=None, help="the folder of pictures (default $GAN_LAB_DATA_DIR/emoji-64)")
+    ap.add_argument("--data-dir", default=None, help=FOLDER_HELP)
     ap.add_argument("--runs", nargs="*", default=[], help="run folders whose generators are scored too")
     ap.add_argument("--seeds", nargs="+", type=int, default=[0, 1], help="classifier seeds of the c2st")
     ap.add_argument("--n", type=int, default=None, help="pictures per set (default: all of the floor pool, 690)")
     ap.add_argument("--out", default=None, help="also write the table to this file")
     args = ap.parse_args(argv)
-    folder = Path(args.data_dir or Path(os.environ.get("GAN_LAB_DATA_DIR", "../shared/data")) / "emoji-64")
-    dataset = normalize_name(f"folder:{folder.resolve()}")
+    folder, dataset = picture_folder(args.data_dir)
     ref = picture_reference(dataset, (64, 64, 3))
     n = min(args.n or len(ref.pool), len(ref.pool))
     real, pool = ref.images[:n].astype(np.float32) / 255.0, ref.pool[:n].astype(np.float32) / 255.0
