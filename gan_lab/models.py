@@ -584,7 +584,8 @@ def dcgan_discriminator(image_shape=(64, 64, 3), width: int = 64, minibatch_std:
     size, _, channels = _square_shape(image_shape, "dcgan_discriminator")
     doublings = dcgan_layout(size)[1]
     if multiscale and doublings < 2:
-        raise ValueError(f"dcgan_discriminator: multiscale needs images of at least 16×16, not {size}×{size}")
+        raise ValueError(f"dcgan_discriminator: multiscale needs a size that halves twice, a multiple of 4 of at "
+                         f"least 16 (16, 20, 32, 48, 64, ...), not {size}×{size}")
     x_in = keras.Input((size, size, channels), name="image")
     h = _dcgan_discriminator_features(x_in, doublings, width, minibatch_std)
     logit = layers.Dense(1, kernel_initializer=_dcgan_init(), name="logit")(h)

@@ -197,6 +197,10 @@ class Preset:
             raise bad("sample_unit", "'epoch' or 'step'")
         if not 8 <= self.image_size <= 1024 or self.image_size % 2:
             raise bad("image_size", "an even number of pixels from 8 to 1024 (e.g. 32 or 64)")
+        if self.multiscale_d and (self.image_size % 4 or self.image_size < 16):
+            raise bad("image_size", "a multiple of 4 of at least 16 (e.g. 32, 48 or 64) with multiscale_d: its "
+                      "half-size discriminator needs a picture that halves twice; or turn the second scale off "
+                      "(--multiscale-d false)")
         if self.channels not in (1, 3):
             raise bad("channels", "1 (grayscale) or 3 (RGB)")
         if self.image_shape != IMAGE_SHAPE and not takes_image_shape(self.architecture):

@@ -76,6 +76,9 @@ def test_cli_user_error_is_one_line_without_traceback():
     (["train", "--r1-every", "0"], "r1_every = 0 is invalid: expected a positive integer"),
     (["sample", "RUN", "--n", "0", "--out", "x.npy"], "n = 0 is invalid"),
     (["train", "--resume", "RUN"], "--resume RUN_DIR continues the run in that folder: drop --out"),
+    # fast64 at 50 px was refused only after the folder was decoded, saying "at least 16×16, not 50×50"
+    (["train", "--preset", "fast64", "--data-dir", "/nonexistent", "--image-size", "50"],
+     "image_size = 50 is invalid: expected a multiple of 4 of at least 16 (e.g. 32, 48 or 64) with multiscale_d"),
 ])
 def test_cli_bad_values_exit_2_with_message(args, expected, capsys, tmp_path):
     args = [a.replace("x.npy", str(tmp_path / "x.npy")).replace("RUN", str(tmp_path)) for a in args]

@@ -164,8 +164,16 @@ def test_the_multiscale_discriminator_judges_the_half_size_picture_with_a_second
         get_preset("fast64", info_codes=4).validate()
     with pytest.raises(ValueError, match="architecture 'small': its discriminator has no multi-scale version"):
         build_pair("small", 16, multiscale=True)
-    with pytest.raises(ValueError, match="multiscale needs images of at least 16×16, not 8×8"):
+    with pytest.raises(ValueError, match="multiscale needs a size that halves twice, a multiple of 4 of at least 16"):
         dcgan_discriminator((8, 8, 3), width=4, multiscale=True)
+    for size, ok in ((12, False), (50, False), (20, True), (48, True)):  # the preset refuses what D cannot build
+        preset = get_preset("fast64", image_size=size)
+        if ok:
+            assert preset.validate().multiscale_d and preset.replace(multiscale_d=False).validate()
+        else:
+            with pytest.raises(ValueError, match=f"image_size = {size} is invalid: .*--multiscale-d false"):
+                preset.validate()
+            assert preset.replace(multiscale_d=False).validate().image_size == size
     # the Python API: InfoGAN's Q head on a hand-built multi-scale D is refused by name, not by a shape error
     with pytest.raises(ValueError, match=r"with_code_head: the discriminator gives 2 logits per image.*"
                                          r"multiscale=False for info_codes"):
