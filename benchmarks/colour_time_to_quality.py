@@ -10,6 +10,7 @@ one run on one machine state. Prints a table and the ratios, and writes under `-
 
     colour_ttq-<data>-<variant>-<marks>.csv     one per variant (rows per mark; its own file, never another's)
     colour_ttq-<data>-<variant>-<marks>.png     its 100 final images
+    colour_ttq-<data>-<variant>-<marks>-at<mark>s.png   with --grids-at-marks: its 100 samples at each mark
     colour_ttq-<data>-summary-<variants>.md     the table and ratios of this invocation (each variant against
                                                 every one before it, every score, every mark)
     colour_ttq-<data>-summary-<variants>.png    quality vs training seconds

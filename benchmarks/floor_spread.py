@@ -38,8 +38,7 @@ def main(argv=None):
     ap.add_argument("--out", default=None, help="also write the table to this file")
     args = ap.parse_args(argv)
     folder, dataset = picture_folder(args.data_dir)
-    images, _ = load_dataset(dataset, image_size=args.image_size, channels=3,
-                             verbose=False)
+    images, _ = load_dataset(dataset, image_size=args.image_size, channels=3, verbose=False)
     if 2 * args.n > len(images):
         raise SystemExit(f"--n {args.n} is too large: {folder} holds {len(images)} pictures, two halves of "
                          f"{args.n} need {2 * args.n}; pass --n {len(images) // 2} or less")
