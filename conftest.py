@@ -10,6 +10,8 @@
 import os
 from pathlib import Path
 
+import pytest
+
 _REPO = Path(__file__).resolve().parent
 os.environ.setdefault("GAN_LAB_DATA_DIR", str(_REPO.parent / "shared" / "data"))
 os.environ.setdefault("GAN_LAB_QUICK", "1")
@@ -22,3 +24,13 @@ if str(_REPO) not in _paths:
 # The learner notebooks raise NotImplementedError by design: nbval runs the solution notebooks only;
 # tests/test_learner_notebooks.py executes the learner ones and checks each exercise's message.
 collect_ignore_glob = ["notebooks/learner/*"]
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(items):
+    """`pytest` runs in two processes (`-n 2 --dist loadgroup` in pyproject.toml). A notebook's cells share one
+    kernel and run in order, so all of them go to one process: they form an xdist group named after the file."""
+    for item in items:
+        if item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.xdist_group(item.path.name))
+
