@@ -14,6 +14,9 @@ from PIL import Image
 from conftest import DATA_DIR
 
 from gan_lab.cli import main
+from gan_lab.gan import build_gan
+from gan_lab.presets import get_preset
+from gan_lab.runs import Run
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
@@ -87,10 +90,13 @@ def test_memory_benchmark_reports_peak_rss():
 
 
 def test_memory_benchmark_draws_from_a_run_with_each_batch_in_its_own_process(tmp_path):
-    run = tmp_path / "kf"
-    assert main(["train", "--preset", "keras_faces", "--data-dir", str(DATA_DIR / "emoji-64"), "--max-steps", "1",
-                 "--out", str(run), "--quiet"]) == 0
-    out = _run("benchmarks/memory.py", "--draw", str(run), "--n", "40", "--batches", "auto", "7")
+    # a run folder as training leaves it, untrained: --draw reads preset.json and generator.keras only
+    preset = get_preset("keras_faces")
+    run = Run(tmp_path / "kf")
+    run.folder.mkdir()
+    run.write_preset(preset)
+    build_gan(preset).sampler.save(run.folder / "generator.keras")
+    out = _run("benchmarks/memory.py", "--draw", str(run.folder), "--n", "40", "--batches", "auto", "7")
     rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
     assert rows["auto"][1] == "32" and rows["7"][1] == "7"  # keras_faces' 64×64×512 map: 32 per call
     assert all(300 < float(r[2]) < 8000 and float(r[3]) > 0 for r in rows.values())
@@ -98,7 +104,6 @@ def test_memory_benchmark_draws_from_a_run_with_each_batch_in_its_own_process(tm
 
 def test_flops_benchmark_prints_the_layer_count_of_each_preset():
     from gan_lab.flops import preset_update_flops
-    from gan_lab.presets import get_preset
     out = _run("benchmarks/flops.py", "--presets", "fast", "wgan_gp")
     rows = {line.split()[0]: line.split() for line in out.splitlines() if line.startswith(("fast", "wgan_gp"))}
     for name in ("fast", "wgan_gp"):
@@ -244,26 +249,26 @@ def test_levers_scores_a_colour_folder_with_the_random_feature_metrics(tmp_path)
     assert len(step) == 1 and "kid_random" in step[0] and "coverage" in step[0] and "fcd" not in step[0]
 
 
-def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_path):
+@pytest.mark.parametrize("knob", ["ms", "mbstd", "g32conv", "lecam", "mirror"])  # the last two: the loss / the data
+def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_path, knob):
     import keras
 
     from gan_lab.models import MinibatchStd  # registered for loading
-    for knob in ("ms", "mbstd", "g32conv", "lecam", "mirror"):  # the last two change the loss / the data only
-        out = tmp_path / knob
-        _run("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
-             f"folder:{DATA_DIR / 'emoji-64'}", "--set",
-             '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
-             '"multiscale_d": false, "skip_g": false}',
-             "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60", "--results", str(tmp_path / "l.txt"),
-             "--out", str(out))
-        assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]
-        d = keras.models.load_model(out / "discriminator.keras", compile=False)
-        assert d.output_shape == (None, 2 if knob == "ms" else 1)  # ms: one logit per scale
-        assert any(type(l) is MinibatchStd for l in d.layers) == (knob == "mbstd")
-        g = keras.models.load_model(out / "gen-2.keras")
-        assert g.output_shape == (None, 64, 64, 3)
-        convs = [l for l in g.layers if type(l) is keras.layers.Conv2D]
-        assert len(convs) == (1 if knob == "g32conv" else 0)
+    out = tmp_path / knob
+    _run("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
+         f"folder:{DATA_DIR / 'emoji-64'}", "--set",
+         '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
+         '"multiscale_d": false, "skip_g": false}',
+         "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60", "--results", str(tmp_path / "l.txt"),
+         "--out", str(out))
+    assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]
+    d = keras.models.load_model(out / "discriminator.keras", compile=False)
+    assert d.output_shape == (None, 2 if knob == "ms" else 1)  # ms: one logit per scale
+    assert any(type(l) is MinibatchStd for l in d.layers) == (knob == "mbstd")
+    g = keras.models.load_model(out / "gen-2.keras")
+    assert g.output_shape == (None, 64, 64, 3)
+    convs = [l for l in g.layers if type(l) is keras.layers.Conv2D]
+    assert len(convs) == (1 if knob == "g32conv" else 0)
 
 
 def test_levers_lr_isqrt_knob_decays_both_learning_rates(tmp_path):
