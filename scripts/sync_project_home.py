@@ -93,7 +93,7 @@ def install_block(s):
             (f"pip install {s['wheel_prefix']}-{s['version']}-py3-none-any.whl",
              "from a wheel (make one in a checkout: pip wheel --no-deps . -w dist)"),
             (f"git clone {s['repo_url']} && cd {s['repo_name']}", "from a checkout ..."),
-            ('pip install -e ".[dev]"', "... with the test tools (jupyter, pytest, nbval)")]
+            ('pip install -e ".[dev]"', "... with the test tools (jupyter, pytest, pytest-xdist, nbval)")]
     width = max(len(cmd) for cmd, _ in rows) + 2
     return "\n".join(["```bash", *(f"{cmd:<{width}}# {note}" for cmd, note in rows), "```"])
 
