@@ -45,8 +45,11 @@ def test_short_real_mnist_run_learns(tmp_path, mnist_train):
     gap_before = abs(before.mean() - real.mean())
     gap_after = abs(after.mean() - real.mean())
     assert gap_after < 0.5 * gap_before
-    black = lambda x: (x < 0.1).mean()
-    assert abs(black(after) - black(real)) < 0.5 * abs(black(before) - black(real))
+    # Dark pixels (under 0.3; 85 % of real ones, almost none untrained). Not "under 0.1": after 300 steps the
+    # background is still dark grey near 0.1, so that share depends on the thread count (the order of float
+    # sums): 0.39 of the untrained gap with TensorFlow's default threads, 0.50 with one thread. Under 0.3: 0.07.
+    dark = lambda x: (x < 0.3).mean()
+    assert abs(dark(after) - dark(real)) < 0.5 * abs(dark(before) - dark(real))
     assert np.abs(after - before).mean() > 0.1
 
 
