@@ -369,3 +369,20 @@ def test_step_time_benchmark_refuses_variants_that_need_other_batches():
     p = subprocess.run([sys.executable, "benchmarks/step_time.py", "--preset", "fast32", "--variants", "{}",
                         '{"batch_size": 16}'], capture_output=True, text=True, timeout=300, env=ENV, cwd=REPO)
     assert p.returncode == 2 and 'variant {"batch_size": 16} changes batch_size' in p.stderr
+
+
+def test_kmeans_time_benchmark_times_each_repeat_and_appends_the_command(tmp_path, capsys):
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    try:
+        import kmeans_time
+    finally:
+        sys.path.remove(os.path.join(REPO, "benchmarks"))
+    out = tmp_path / "kmeans_time.txt"
+    for argv in (["--images", "600", "--k", "5", "--repeats", "3"], ["--images", "600", "--k", "2", "--class-clusters"]):
+        assert kmeans_time.main([*argv, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0].startswith("k-means, 5 clusters of 600 mnist images (28×28), seed 0: ")
+    assert printed[0].split(": ")[1].split(" s ")[0].count(",") == 2  # three repeats
+    assert printed[1].startswith("k-means, 2 clusters per class of 600 mnist images")
+    text = out.read_text()
+    assert "# python benchmarks/kmeans_time.py --images 600 --k 5 --repeats 3 --out" in text and printed[1] in text
