@@ -13,7 +13,9 @@ def atomic_write(path, write) -> Path:
     """Call ``write(tmp_path)`` to produce the content, then move it over ``path`` (created folders included)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")  # same suffix: Keras insists on ".keras"
+    # this process's own temporary file (two processes may write the same cache file at once); the same suffix:
+    # Keras insists on ".keras"
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -1,5 +1,8 @@
 """Atomic writes: the target is either the old file or the new one, never half of one."""
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -37,3 +40,19 @@ def test_ctrl_c_in_the_middle_of_a_write_keeps_the_old_file(tmp_path):
     with pytest.raises(KeyboardInterrupt):
         atomic_write(path, interrupted)
     assert path.read_text() == "{}" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_two_processes_writing_the_same_file_at_once_each_use_their_own_temporary(tmp_path):
+    """Regression: the temporary file was `.name.tmp.ext` for every process, so a second process (two test
+    workers, two runs filling one cache) writing the same target meanwhile moved it away and the first one's
+    rename failed with FileNotFoundError."""
+    target = tmp_path / "labels.txt"
+    other = [sys.executable, "-c", "import sys; from gan_lab.files import atomic_write_text; "
+             "atomic_write_text(sys.argv[1], 'second')", str(target)]
+
+    def write_while_another_process_writes(tmp):
+        tmp.write_text("first")
+        subprocess.run(other, check=True, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+    atomic_write(target, write_while_another_process_writes)
+    assert target.read_text() == "first" and [p.name for p in tmp_path.iterdir()] == ["labels.txt"]
