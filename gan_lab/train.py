@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+import warnings
 
 import numpy as np
 import tensorflow as tf
@@ -20,9 +21,9 @@ import tensorflow as tf
 from gan_lab import callbacks as cb
 from gan_lab import distribute
 from gan_lab.clusters import cluster_frequencies, cluster_labels
-from gan_lab.data import (check_not_empty, dataset_label, load_dataset, resolve_dataset, steps_per_epoch,
-                          to_unit_range, training_batches)
-from gan_lab.files import atomic_save_model
+from gan_lab.data import (check_not_empty, dataset_label, default_cache_dir, load_dataset, resolve_dataset,
+                          steps_per_epoch, to_unit_range, training_batches)
+from gan_lab.files import atomic_save_model, atomic_write
 from gan_lab.gan import build_gan, check_lazy_r1
 from gan_lab.plots import plot_losses, save_gif, save_grid, save_images
 from gan_lab.presets import Preset, resolve_precision
@@ -241,8 +242,27 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True, run: 
     stored = run.read_cluster_labels(key) if run else None
     if stored is not None:
         return preset, images, stored, None
-    return preset, images, cluster_labels(images, preset.clusters or preset.class_clusters, preset.seed,
-                                          classes=classes), key
+    return preset, images, _kmeans_labels(images, preset, classes, key), key
+
+
+def _kmeans_labels(images, preset: Preset, classes, key: str):
+    """:func:`cluster_labels` of the images, computed once per data, k and seed on this machine: kept in the cache
+    folder (:func:`default_cache_dir`, beside decoded picture folders) as ``clusters-<key>.npy``, so a new run on
+    the same data starts without the seconds k-means takes (about 16 s for MNIST into 100 clusters on 2 cores)."""
+    path = default_cache_dir() / f"clusters-{key}.npy"
+    try:
+        labels = np.load(path)
+        if labels.shape == (len(images),):
+            return labels
+    except (OSError, ValueError, EOFError):
+        pass  # not computed yet, or a damaged file: compute again
+    labels = cluster_labels(images, preset.clusters or preset.class_clusters, preset.seed, classes=classes)
+    try:
+        atomic_write(path, lambda tmp: np.save(tmp, labels))
+    except OSError as exc:  # a read-only home: k-means runs again next time
+        warnings.warn(f"cannot keep the k-means labels in {path.parent} ({exc.strerror or exc}); set "
+                      "GAN_LAB_CACHE_DIR to a writable folder to compute them only once", stacklevel=2)
+    return labels
 
 
 def _with_data_classes(preset: Preset, labels) -> Preset:

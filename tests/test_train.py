@@ -15,6 +15,7 @@ from tensorflow.python.summary.summary_iterator import summary_iterator
 
 from gan_lab.callbacks import read_history
 from gan_lab.cli import main
+from gan_lab.clusters import cluster_labels
 from gan_lab.data import DatasetError, fit_images, to_unit_range
 from gan_lab.gan import build_gan
 from gan_lab.presets import PRESETS, get_preset
@@ -300,6 +301,7 @@ def test_resumed_run_is_bit_for_bit_the_uninterrupted_run(tmp_path, mnist_small,
 def test_a_resume_reads_the_k_means_labels_the_run_stored(tmp_path, mnist_small, monkeypatch, name, overrides):
     """Regression: k-means ran again on every resume (about 9 s on MNIST). The labels are kept in the run folder
     with a fingerprint of the data; other data (or other class labels) are clustered anew."""
+    monkeypatch.setenv("GAN_LAB_CACHE_DIR", str(tmp_path / "cache"))  # k-means labels of other tests: not here
     preset = get_preset(name, noise_dim=12, width=8, batch_size=16, sample_every=10 ** 6, sample_unit="step",
                         **overrides)
     images, classes = mnist_small[0][:200], mnist_small[1][:200]
@@ -323,6 +325,43 @@ def test_a_resume_reads_the_k_means_labels_the_run_stored(tmp_path, mnist_small,
         relabelled = (images, (classes + 1) % 10)
         with pytest.raises(AssertionError, match="k-means ran again"):
             train(None, tmp_path / "run", resume=True, max_steps=6, images=relabelled, verbose=0, log=None)
+
+
+def test_a_new_run_on_the_same_data_reads_the_k_means_labels_from_the_cache(tmp_path, mnist_small, monkeypatch):
+    """k-means (about 16 s for MNIST on 2 cores) runs once per data, k and seed: a new run folder on the same data
+    reads the labels from the cache folder; another seed, a damaged file or an unwritable cache computes them."""
+    monkeypatch.setenv("GAN_LAB_CACHE_DIR", str(tmp_path / "cache"))
+    computed = []
+
+    def counted_kmeans(*args, **kwargs):
+        computed.append(1)
+        return cluster_labels(*args, **kwargs)
+    monkeypatch.setattr(train_module, "cluster_labels", counted_kmeans)
+    preset = get_preset("cgan", clusters=6, noise_dim=12, width=8, batch_size=16, sample_every=10 ** 6,
+                        sample_unit="step")
+    images = mnist_small[0][:200]
+    labels = lambda run: np.load(tmp_path / run / "cluster_labels.npz")["labels"]
+
+    train(preset, tmp_path / "a", max_steps=1, images=images, verbose=0, log=None)
+    cached = list((tmp_path / "cache").glob("clusters-*.npy"))
+    assert len(computed) == 1 and len(cached) == 1
+    train(preset, tmp_path / "b", max_steps=1, images=images, verbose=0, log=None)
+    assert len(computed) == 1  # read from the cache, and kept in the new run folder for its resumes
+    np.testing.assert_array_equal(labels("b"), labels("a"))
+
+    train(preset.replace(seed=1), tmp_path / "c", max_steps=1, images=images, verbose=0, log=None)
+    assert len(computed) == 2 and len(list((tmp_path / "cache").glob("clusters-*.npy"))) == 2
+    cached[0].write_bytes(b"half a file")
+    train(preset, tmp_path / "d", max_steps=1, images=images, verbose=0, log=None)
+    assert len(computed) == 3
+    np.testing.assert_array_equal(np.load(cached[0]), labels("a"))  # written again
+
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("GAN_LAB_CACHE_DIR", str(tmp_path / "not-a-folder"))
+    with pytest.warns(UserWarning, match="cannot keep the k-means labels .* set GAN_LAB_CACHE_DIR"):
+        train(preset, tmp_path / "e", max_steps=1, images=images, verbose=0, log=None)
+    assert len(computed) == 4
+    np.testing.assert_array_equal(labels("e"), labels("a"))
 
 
 def test_a_run_stopped_mid_epoch_resumes_the_missing_steps_only(tmp_path, mnist_small):
