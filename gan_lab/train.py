@@ -242,10 +242,10 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True, run: 
     stored = run.read_cluster_labels(key) if run else None
     if stored is not None:
         return preset, images, stored, None
-    return preset, images, _kmeans_labels(images, preset, classes, key), key
+    return preset, images, _kmeans_labels(images, preset, classes, key, verbose), key
 
 
-def _kmeans_labels(images, preset: Preset, classes, key: str):
+def _kmeans_labels(images, preset: Preset, classes, key: str, verbose: bool = False):
     """:func:`cluster_labels` of the images, computed once per data, k and seed on this machine: kept in the cache
     folder (:func:`default_cache_dir`, beside decoded picture folders) as ``clusters-<key>.npy``, so a new run on
     the same data starts without the seconds k-means takes (about 16 s for MNIST into 100 clusters on 2 cores)."""
@@ -256,6 +256,10 @@ def _kmeans_labels(images, preset: Preset, classes, key: str):
             return labels
     except (OSError, ValueError, EOFError):
         pass  # not computed yet, or a damaged file: compute again
+    if verbose:
+        print(f"k-means: {preset.clusters or preset.class_clusters} clusters "
+              f"{'within each class ' if classes is not None else ''}of {len(images):,} images, once for this "
+              f"data, k and seed (kept in {path.parent})", flush=True)
     labels = cluster_labels(images, preset.clusters or preset.class_clusters, preset.seed, classes=classes)
     try:
         atomic_write(path, lambda tmp: np.save(tmp, labels))

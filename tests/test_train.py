@@ -327,7 +327,8 @@ def test_a_resume_reads_the_k_means_labels_the_run_stored(tmp_path, mnist_small,
             train(None, tmp_path / "run", resume=True, max_steps=6, images=relabelled, verbose=0, log=None)
 
 
-def test_a_new_run_on_the_same_data_reads_the_k_means_labels_from_the_cache(tmp_path, mnist_small, monkeypatch):
+def test_a_new_run_on_the_same_data_reads_the_k_means_labels_from_the_cache(tmp_path, mnist_small, monkeypatch,
+                                                                           capsys):
     """k-means (about 16 s for MNIST on 2 cores) runs once per data, k and seed: a new run folder on the same data
     reads the labels from the cache folder; another seed, a damaged file or an unwritable cache computes them."""
     monkeypatch.setenv("GAN_LAB_CACHE_DIR", str(tmp_path / "cache"))
@@ -342,11 +343,14 @@ def test_a_new_run_on_the_same_data_reads_the_k_means_labels_from_the_cache(tmp_
     images = mnist_small[0][:200]
     labels = lambda run: np.load(tmp_path / run / "cluster_labels.npz")["labels"]
 
-    train(preset, tmp_path / "a", max_steps=1, images=images, verbose=0, log=None)
+    train(preset, tmp_path / "a", max_steps=1, images=images, verbose=2, log=None)
     cached = list((tmp_path / "cache").glob("clusters-*.npy"))
     assert len(computed) == 1 and len(cached) == 1
-    train(preset, tmp_path / "b", max_steps=1, images=images, verbose=0, log=None)
+    assert f"k-means: 6 clusters of 200 images, once for this data, k and seed (kept in {tmp_path / 'cache'})" \
+        in capsys.readouterr().out  # said before the seconds it takes on real data
+    train(preset, tmp_path / "b", max_steps=1, images=images, verbose=2, log=None)
     assert len(computed) == 1  # read from the cache, and kept in the new run folder for its resumes
+    assert "k-means" not in capsys.readouterr().out
     np.testing.assert_array_equal(labels("b"), labels("a"))
 
     train(preset.replace(seed=1), tmp_path / "c", max_steps=1, images=images, verbose=0, log=None)
