@@ -1,7 +1,10 @@
 """The benchmark scripts run (tiny budgets; the figures themselves live in benchmarks/README.md)."""
+import contextlib
 import csv
+import io
 import json
 import os
+import runpy
 import shutil
 import subprocess
 import sys
@@ -22,8 +25,27 @@ REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
 
-def _run(*args, timeout=600):
-    p = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=timeout, env=ENV, cwd=REPO)
+def _run(script, *args):
+    """What ``python SCRIPT ARGS`` prints, run from the repository in this process: each script's TensorFlow
+    import would cost 6-7 s (twice that with the other test process busy), about two minutes of the suite."""
+    printed, argv, path, cwd = io.StringIO(), sys.argv, sys.path[:], os.getcwd()
+    sys.argv, sys.path[:0] = [script, *args], [os.path.join(REPO, os.path.dirname(script))]  # as python does
+    os.chdir(REPO)
+    try:
+        with contextlib.redirect_stdout(printed):
+            runpy.run_path(os.path.join(REPO, script), run_name="__main__")
+    except SystemExit as exc:
+        assert exc.code in (None, 0), f"{script} exited with {exc.code}; it printed:\n{printed.getvalue()[-3000:]}"
+    finally:
+        sys.argv, sys.path[:] = argv, path
+        os.chdir(cwd)
+    return printed.getvalue()
+
+
+def _run_process(*args):
+    """What ``python ARGS`` prints, in a process of its own: for memory.py, which measures its own process, and
+    levers.py, whose prototypes patch gan_lab's functions (GAN.train_step, ...) for the rest of the process."""
+    p = subprocess.run([sys.executable, *args], capture_output=True, text=True, timeout=600, env=ENV, cwd=REPO)
     assert p.returncode == 0, p.stderr[-3000:]
     return p.stdout
 
@@ -84,7 +106,7 @@ def test_quality_at_steps_benchmark_prints_a_json_line_per_step_mark():
 
 
 def test_memory_benchmark_reports_peak_rss():
-    out = _run("benchmarks/memory.py", "--presets", "fast", "--seconds", "3")
+    out = _run_process("benchmarks/memory.py", "--presets", "fast", "--seconds", "3")
     row = [line for line in out.splitlines() if line.startswith("fast")][0].split()
     assert 100 < float(row[1]) < 8000 and int(row[2]) > 0
 
@@ -96,7 +118,7 @@ def test_memory_benchmark_draws_from_a_run_with_each_batch_in_its_own_process(tm
     run.folder.mkdir()
     run.write_preset(preset)
     build_gan(preset).sampler.save(run.folder / "generator.keras")
-    out = _run("benchmarks/memory.py", "--draw", str(run.folder), "--n", "40", "--batches", "auto", "7")
+    out = _run_process("benchmarks/memory.py", "--draw", str(run.folder), "--n", "40", "--batches", "auto", "7")
     rows = {line.split()[0]: line.split() for line in out.splitlines()[2:]}
     assert rows["auto"][1] == "32" and rows["7"][1] == "7"  # keras_faces' 64×64×512 map: 32 per call
     assert all(300 < float(r[2]) < 8000 and float(r[3]) > 0 for r in rows.values())
@@ -231,7 +253,7 @@ def test_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
     for name, preset_set, knobs in (("xs", '{"architecture": "xs", "batch_size": 16, "r1_weight": 0.2, "r1_every": 2}',
                                      '{"d3": 1, "mbstd": 1}'),
                                     ("info", '{"architecture": "info", "batch_size": 16}', '{"info": 10, "r1": 0.1}')):
-        _run("benchmarks/levers.py", "--name", name, "--preset", "fast_unconditional_plain", "--set",
+        _run_process("benchmarks/levers.py", "--name", name, "--preset", "fast_unconditional_plain", "--set",
              preset_set, "--knobs", knobs, "--steps", "2", "4", "--n", "200", "--raw", "--results", str(results))
     blocks = results.read_text().split("## ")[1:]
     assert [b.split()[0] for b in blocks] == ["xs", "info"]
@@ -243,8 +265,8 @@ def test_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
 def test_levers_scores_a_colour_folder_with_the_random_feature_metrics(tmp_path):
     from conftest import DATA_DIR
     results = tmp_path / "colour_levers.txt"
-    _run("benchmarks/levers.py", "--name", "w4", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
-         "--set", '{"width": 4, "batch_size": 16}', "--steps", "2", "--n", "100", "--results", str(results))
+    _run_process("benchmarks/levers.py", "--name", "w4", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+                 "--set", '{"width": 4, "batch_size": 16}', "--steps", "2", "--n", "100", "--results", str(results))
     step = [line for line in results.read_text().splitlines() if line.strip().startswith("step")]
     assert len(step) == 1 and "kid_random" in step[0] and "coverage" in step[0] and "fcd" not in step[0]
 
@@ -255,7 +277,7 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
 
     from gan_lab.models import MinibatchStd  # registered for loading
     out = tmp_path / knob
-    _run("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
+    _run_process("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
          f"folder:{DATA_DIR / 'emoji-64'}", "--set",
          '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
          '"multiscale_d": false, "skip_g": false}',
@@ -274,9 +296,9 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
 def test_levers_lr_isqrt_knob_decays_both_learning_rates(tmp_path):
     """The seventh round's knob: at update t both rates are lr · min(1, sqrt(S0 / t)) (S0 = 2, update 8: half)."""
     results = tmp_path / "l.txt"
-    _run("benchmarks/levers.py", "--name", "lr", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
-         "--set", '{"width": 4, "batch_size": 8, "g_lr": 4e-4}', "--knobs", '{"lr_isqrt": 2}', "--steps", "8",
-         "--n", "60", "--results", str(results))
+    _run_process("benchmarks/levers.py", "--name", "lr", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+                 "--set", '{"width": 4, "batch_size": 8, "g_lr": 4e-4}', "--knobs", '{"lr_isqrt": 2}', "--steps", "8",
+                 "--n", "60", "--results", str(results))
     assert "learning rates of update 8: g 0.0002 d 0.00025" in results.read_text()
 
 
@@ -284,9 +306,9 @@ def test_levers_blur_knob_blurs_what_d_sees_less_at_every_update(tmp_path):
     """The tenth round's knob: σ_t = blur·max(0, 1 − t/blur_steps) in the train step (2 updates, σ0 2, 4 steps:
     the last update, t = 1, used 1.5)."""
     results = tmp_path / "l.txt"
-    _run("benchmarks/levers.py", "--name", "b", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
-         "--set", '{"width": 4, "batch_size": 8}', "--knobs", '{"blur": 2, "blur_steps": 4}', "--steps", "2",
-         "--n", "60", "--results", str(results))
+    _run_process("benchmarks/levers.py", "--name", "b", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+                 "--set", '{"width": 4, "batch_size": 8}', "--knobs", '{"blur": 2, "blur_steps": 4}', "--steps", "2",
+                 "--n", "60", "--results", str(results))
     assert "blur sigma of the last update: 1.5" in results.read_text()
 
 
@@ -300,7 +322,7 @@ def test_levers_knobs_on_fast64_change_the_models_and_keep_more_emas(tmp_path):
 
     def run(knobs):
         out = tmp_path / "_".join(knobs)
-        _run("benchmarks/levers.py", "--name", "k", "--preset", "fast64", "--dataset",
+        _run_process("benchmarks/levers.py", "--name", "k", "--preset", "fast64", "--dataset",
              f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"width": 4, "batch_size": 8}', "--knobs", json.dumps(knobs),
              "--steps", "2", "--n", "60", "--results", str(tmp_path / "l.txt"), "--out", str(out))
         return out
@@ -371,16 +393,10 @@ def test_step_time_benchmark_refuses_variants_that_need_other_batches():
     assert p.returncode == 2 and 'variant {"batch_size": 16} changes batch_size' in p.stderr
 
 
-def test_kmeans_time_benchmark_times_each_repeat_and_appends_the_command(tmp_path, capsys):
-    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
-    try:
-        import kmeans_time
-    finally:
-        sys.path.remove(os.path.join(REPO, "benchmarks"))
+def test_kmeans_time_benchmark_times_each_repeat_and_appends_the_command(tmp_path):
     out = tmp_path / "kmeans_time.txt"
-    for argv in (["--images", "600", "--k", "5", "--repeats", "3"], ["--images", "600", "--k", "2", "--class-clusters"]):
-        assert kmeans_time.main([*argv, "--out", str(out)]) == 0
-    printed = capsys.readouterr().out.splitlines()
+    printed = [_run("benchmarks/kmeans_time.py", *argv, "--out", str(out)).strip() for argv in
+               (["--images", "600", "--k", "5", "--repeats", "3"], ["--images", "600", "--k", "2", "--class-clusters"])]
     assert printed[0].startswith("k-means, 5 clusters of 600 mnist images (28×28), seed 0: ")
     assert printed[0].split(": ")[1].split(" s ")[0].count(",") == 2  # three repeats
     assert printed[1].startswith("k-means, 2 clusters per class of 600 mnist images")
