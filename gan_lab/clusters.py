@@ -16,6 +16,7 @@ import numpy as np
 MAX_SIDE = 32          # images are averaged down to at most this many pixels a side before clustering
 ITERATIONS = 25        # Lloyd iterations (MNIST's assignments stop changing well before)
 CHUNK = 8192           # rows per distance block (bounds memory: CHUNK × k distances)
+LABELS_VERSION = 1     # in the name of the labels' cache file: raise it when a change gives other labels
 
 
 def kmeans(x, k: int, seed: int = 0, iterations: int = ITERATIONS) -> np.ndarray:

@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from gan_lab import callbacks as cb
 from gan_lab import distribute
-from gan_lab.clusters import cluster_frequencies, cluster_labels
+from gan_lab.clusters import LABELS_VERSION, cluster_frequencies, cluster_labels
 from gan_lab.data import (check_not_empty, dataset_label, default_cache_dir, load_dataset, resolve_dataset,
                           steps_per_epoch, to_unit_range, training_batches)
 from gan_lab.files import atomic_save_model, atomic_write
@@ -247,9 +247,10 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True, run: 
 
 def _kmeans_labels(images, preset: Preset, classes, key: str, verbose: bool = False):
     """:func:`cluster_labels` of the images, computed once per data, k and seed on this machine: kept in the cache
-    folder (:func:`default_cache_dir`, beside decoded picture folders) as ``clusters-<key>.npy``, so a new run on
-    the same data starts without the seconds k-means takes (about 16 s for MNIST into 100 clusters on 2 cores)."""
-    path = default_cache_dir() / f"clusters-{key}.npy"
+    folder (:func:`default_cache_dir`, beside decoded picture folders) as ``clusters-v<version>-<key>.npy``, so a
+    new run on the same data starts without the seconds k-means takes (about 16 s for MNIST into 100 clusters on
+    2 cores); a version of gan_lab whose k-means gives other labels (``LABELS_VERSION``) computes them anew."""
+    path = default_cache_dir() / f"clusters-v{LABELS_VERSION}-{key}.npy"
     try:
         labels = np.load(path)
         if labels.shape == (len(images),):

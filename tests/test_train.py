@@ -359,12 +359,16 @@ def test_a_new_run_on_the_same_data_reads_the_k_means_labels_from_the_cache(tmp_
     train(preset, tmp_path / "d", max_steps=1, images=images, verbose=0, log=None)
     assert len(computed) == 3
     np.testing.assert_array_equal(np.load(cached[0]), labels("a"))  # written again
+    monkeypatch.setattr(train_module, "LABELS_VERSION", 2)  # a gan_lab whose k-means gives other labels
+    train(preset, tmp_path / "v2", max_steps=1, images=images, verbose=0, log=None)
+    assert len(computed) == 4 and len(list((tmp_path / "cache").glob("clusters-v2-*.npy"))) == 1
+    monkeypatch.setattr(train_module, "LABELS_VERSION", 1)
 
     (tmp_path / "not-a-folder").write_text("")
     monkeypatch.setenv("GAN_LAB_CACHE_DIR", str(tmp_path / "not-a-folder"))
     with pytest.warns(UserWarning, match="cannot keep the k-means labels .* set GAN_LAB_CACHE_DIR"):
         train(preset, tmp_path / "e", max_steps=1, images=images, verbose=0, log=None)
-    assert len(computed) == 4
+    assert len(computed) == 5
     np.testing.assert_array_equal(labels("e"), labels("a"))
 
 
