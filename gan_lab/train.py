@@ -216,8 +216,8 @@ def _training_data(preset: Preset, images, data_dir, verbose: bool = True, run: 
     ``class_clusters``: clusters within each class) and the preset with their class count
     (:func:`_with_data_classes`), the images' k-means clusters for a self-conditioned one (``clusters``), else
     None. k-means labels that ``run`` stored for the same data (its fingerprint: images, class labels, k, seed)
-    are read instead of computed again (k-means takes seconds on MNIST); ``new_clusters`` is that fingerprint
-    when k-means ran (the labels are then to be stored), else None."""
+    are read instead of computed again, else those of the cache folder (:func:`_kmeans_labels`); ``new_clusters``
+    is that fingerprint when the run folder lacked them (they are then to be stored there), else None."""
     if images is None:
         images, labels = load_dataset(preset.dataset, "train", data_dir=data_dir, image_size=preset.image_size,
                                       channels=preset.channels, verbose=verbose)

@@ -26,8 +26,8 @@ ENV = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
 
 
 def _run(script, *args):
-    """What ``python SCRIPT ARGS`` prints, run from the repository in this process: each script's TensorFlow
-    import would cost 6-7 s (twice that with the other test process busy), about two minutes of the suite."""
+    """What ``python SCRIPT ARGS`` prints, run from the repository in this process: a new Python would import
+    TensorFlow again (6-7 s a script; this file took 613 s instead of 573 s with -n 2, back to back)."""
     printed, argv, path, cwd = io.StringIO(), sys.argv, sys.path[:], os.getcwd()
     sys.argv, sys.path[:0] = [script, *args], [os.path.join(REPO, os.path.dirname(script))]  # as python does
     os.chdir(REPO)
@@ -254,7 +254,8 @@ def test_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
                                      '{"d3": 1, "mbstd": 1}'),
                                     ("info", '{"architecture": "info", "batch_size": 16}', '{"info": 10, "r1": 0.1}')):
         _run_process("benchmarks/levers.py", "--name", name, "--preset", "fast_unconditional_plain", "--set",
-             preset_set, "--knobs", knobs, "--steps", "2", "4", "--n", "200", "--raw", "--results", str(results))
+                     preset_set, "--knobs", knobs, "--steps", "2", "4", "--n", "200", "--raw",
+                     "--results", str(results))
     blocks = results.read_text().split("## ")[1:]
     assert [b.split()[0] for b in blocks] == ["xs", "info"]
     for block in blocks:
@@ -265,7 +266,8 @@ def test_levers_runs_the_prototypes_and_appends_a_block(tmp_path):
 def test_levers_scores_a_colour_folder_with_the_random_feature_metrics(tmp_path):
     from conftest import DATA_DIR
     results = tmp_path / "colour_levers.txt"
-    _run_process("benchmarks/levers.py", "--name", "w4", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+    _run_process("benchmarks/levers.py", "--name", "w4", "--preset", "fast64",
+                 "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
                  "--set", '{"width": 4, "batch_size": 16}', "--steps", "2", "--n", "100", "--results", str(results))
     step = [line for line in results.read_text().splitlines() if line.strip().startswith("step")]
     assert len(step) == 1 and "kid_random" in step[0] and "coverage" in step[0] and "fcd" not in step[0]
@@ -278,11 +280,11 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
     from gan_lab.models import MinibatchStd  # registered for loading
     out = tmp_path / knob
     _run_process("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
-         f"folder:{DATA_DIR / 'emoji-64'}", "--set",
-         '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
-         '"multiscale_d": false, "skip_g": false}',
-         "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60", "--results", str(tmp_path / "l.txt"),
-         "--out", str(out))
+                 f"folder:{DATA_DIR / 'emoji-64'}", "--set",
+                 '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
+                 '"multiscale_d": false, "skip_g": false}',
+                 "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60",
+                 "--results", str(tmp_path / "l.txt"), "--out", str(out))
     assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]
     d = keras.models.load_model(out / "discriminator.keras", compile=False)
     assert d.output_shape == (None, 2 if knob == "ms" else 1)  # ms: one logit per scale
@@ -296,7 +298,8 @@ def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_
 def test_levers_lr_isqrt_knob_decays_both_learning_rates(tmp_path):
     """The seventh round's knob: at update t both rates are lr · min(1, sqrt(S0 / t)) (S0 = 2, update 8: half)."""
     results = tmp_path / "l.txt"
-    _run_process("benchmarks/levers.py", "--name", "lr", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+    _run_process("benchmarks/levers.py", "--name", "lr", "--preset", "fast64",
+                 "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
                  "--set", '{"width": 4, "batch_size": 8, "g_lr": 4e-4}', "--knobs", '{"lr_isqrt": 2}', "--steps", "8",
                  "--n", "60", "--results", str(results))
     assert "learning rates of update 8: g 0.0002 d 0.00025" in results.read_text()
@@ -306,7 +309,8 @@ def test_levers_blur_knob_blurs_what_d_sees_less_at_every_update(tmp_path):
     """The tenth round's knob: σ_t = blur·max(0, 1 − t/blur_steps) in the train step (2 updates, σ0 2, 4 steps:
     the last update, t = 1, used 1.5)."""
     results = tmp_path / "l.txt"
-    _run_process("benchmarks/levers.py", "--name", "b", "--preset", "fast64", "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
+    _run_process("benchmarks/levers.py", "--name", "b", "--preset", "fast64",
+                 "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
                  "--set", '{"width": 4, "batch_size": 8}', "--knobs", '{"blur": 2, "blur_steps": 4}', "--steps", "2",
                  "--n", "60", "--results", str(results))
     assert "blur sigma of the last update: 1.5" in results.read_text()
@@ -323,8 +327,9 @@ def test_levers_knobs_on_fast64_change_the_models_and_keep_more_emas(tmp_path):
     def run(knobs):
         out = tmp_path / "_".join(knobs)
         _run_process("benchmarks/levers.py", "--name", "k", "--preset", "fast64", "--dataset",
-             f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"width": 4, "batch_size": 8}', "--knobs", json.dumps(knobs),
-             "--steps", "2", "--n", "60", "--results", str(tmp_path / "l.txt"), "--out", str(out))
+                     f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"width": 4, "batch_size": 8}',
+                     "--knobs", json.dumps(knobs), "--steps", "2", "--n", "60",
+                     "--results", str(tmp_path / "l.txt"), "--out", str(out))
         return out
 
     def batchnorms(model):

@@ -330,7 +330,8 @@ def test_a_resume_reads_the_k_means_labels_the_run_stored(tmp_path, mnist_small,
 def test_a_new_run_on_the_same_data_reads_the_k_means_labels_from_the_cache(tmp_path, mnist_small, monkeypatch,
                                                                            capsys):
     """k-means (about 16 s for MNIST on 2 cores) runs once per data, k and seed: a new run folder on the same data
-    reads the labels from the cache folder; another seed, a damaged file or an unwritable cache computes them."""
+    reads the labels from the cache folder; another seed, a damaged file, another LABELS_VERSION or an unwritable
+    cache computes them."""
     monkeypatch.setenv("GAN_LAB_CACHE_DIR", str(tmp_path / "cache"))
     computed = []
 
