@@ -151,17 +151,19 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=2, help="alternate plain/gan_lab this many times; best of each")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
                     help="preset overrides for every preset, e.g. precision=mixed_bfloat16")
+    ap.add_argument("--peak-size", type=int, default=2048, metavar="N",
+                    help="the matmul peak times N×N matrices (default 2048; smaller is quicker and lower)")
     ap.add_argument("--xla", action="store_true",
                     help="also time the plain loop compiled with XLA (tf.function(jit_compile=True))")
     args = ap.parse_args(argv)
     overrides = parse_overrides(args.set)
 
     images, labels = load_dataset("mnist", "train")
-    peak = matmul_peak()
+    peak = matmul_peak(args.peak_size)
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, {os.cpu_count()} CPU cores, "
           f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
-    bf16_peak = matmul_peak(dtype=tf.bfloat16)
-    print(f"matmul peak (2048x2048, best of 3): fp32 {peak:.0f} GFLOP/s, bf16 {bf16_peak:.0f} GFLOP/s")
+    bf16_peak = matmul_peak(args.peak_size, dtype=tf.bfloat16)
+    print(f"matmul peak ({args.peak_size}x{args.peak_size}, best of 3): fp32 {peak:.0f} GFLOP/s, bf16 {bf16_peak:.0f} GFLOP/s")
     if overrides:
         print("preset overrides:", ", ".join(f"{k}={v}" for k, v in overrides.items()))
     print(f"{'preset':<20} {'batch':>5} {'plain img/s':>12} {'gan_lab img/s':>14} {'ratio':>6} "

@@ -50,28 +50,34 @@ def _run_process(*args):
     return p.stdout
 
 
+def _throughput_row(out, name):
+    """The preset's row of throughput.py's table, its figures checked against each other; returns its fields."""
+    row = [line for line in out.splitlines() if line.startswith(name)][0].split()
+    plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
+    assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
+    achieved, kernels, share = float(row[6]), float(row[8]), float(row[9].rstrip("%"))
+    # all three are printed rounded to whole numbers: the share must lie within what the rounding allows
+    # (a flat ±1 failed on a busy machine: 36 / 43 GFLOP/s printed with a share of 82 %, 83.7 % recomputed)
+    assert kernels > 0
+    assert 100 * (achieved - 0.5) / (kernels + 0.5) - 0.5 <= share <= 100 * (achieved + 0.5) / (kernels - 0.5) + 0.5
+    return row
+
+
 def test_throughput_benchmark_prints_ratio_against_plain_loop_and_the_kernel_peak():
-    out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "fast_unconditional", "fast_infogan", "fast",
-               "--steps", "4", "--warmup", "2", "--repeats", "1")
-    assert "matmul peak" in out and "fp32" in out and "bf16" in out
-    # in the plain loop too: clusters picked from the noise, InfoGAN's code head; fast needs MNIST's real labels
-    # (clusters within each class: all-zero labels made one class and an error)
-    for name in ("cs231n_dense", "fast_unconditional", "fast_infogan", "fast"):
-        row = [line for line in out.splitlines() if line.startswith(name)][0].split()
-        plain, ours, ratio = float(row[2]), float(row[3]), float(row[4])
-        assert plain > 0 and ours > 0 and abs(ratio - ours / plain) < 0.01
-        achieved, kernels, share = float(row[6]), float(row[8]), float(row[9].rstrip("%"))
-        # all three are printed rounded to whole numbers: the share must lie within what the rounding allows
-        # (a flat ±1 failed on a busy machine: 36 / 43 GFLOP/s printed with a share of 82 %, 83.7 % recomputed)
-        assert kernels > 0
-        assert 100 * (achieved - 0.5) / (kernels + 0.5) - 0.5 <= share <= 100 * (achieved + 0.5) / (kernels - 0.5) + 0.5
+    # the plain loop too: clusters picked from the noise, InfoGAN's code head; fast needs MNIST's real labels
+    # (clusters within each class: all-zero labels made one class and an error). cs231n_dense: the next test
+    out = _run("benchmarks/throughput.py", "--presets", "fast_unconditional", "fast_infogan", "fast",
+               "--steps", "4", "--warmup", "2", "--repeats", "1", "--peak-size", "256")
+    assert "matmul peak (256x256, best of 3)" in out and "fp32" in out and "bf16" in out
+    for name in ("fast_unconditional", "fast_infogan", "fast"):
+        _throughput_row(out, name)
 
 
 def test_throughput_benchmark_takes_overrides_and_times_xla():
     out = _run("benchmarks/throughput.py", "--presets", "cs231n_dense", "--steps", "3", "--warmup", "2",
-               "--repeats", "1", "--set", "precision=mixed_bfloat16", "batch_size=32", "--xla")
+               "--repeats", "1", "--peak-size", "256", "--set", "precision=mixed_bfloat16", "batch_size=32", "--xla")
     assert "precision=mixed_bfloat16" in out and "batch_size=32" in out
-    row = [line for line in out.splitlines() if line.startswith("cs231n_dense")][0].split()
+    row = _throughput_row(out, "cs231n_dense")
     assert int(row[1]) == 32  # the override reached the preset
     assert float(row[-1]) > 0  # the XLA column
 
@@ -133,9 +139,9 @@ def test_flops_benchmark_prints_the_layer_count_of_each_preset():
     assert int(rows["wgan_gp"][2]) == 5
 
 
-def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_path):
+def test_colour_time_to_quality_writes_one_file_per_variant_a_summary_and_a_grid_at_every_mark(tmp_path):
     out = _run("benchmarks/colour_time_to_quality.py", "--variants", "fast32", "fast32+da", "--marks", "2", "4",
-               "--n", "100", "--set", "width=8", "batch_size=16", "--out", str(tmp_path))
+               "--n", "100", "--set", "width=8", "batch_size=16", "--grids-at-marks", "--out", str(tmp_path))
     files = sorted(p.name for p in tmp_path.iterdir())
     assert "colour_ttq-emoji-64-fast32-2-4.csv" in files and "colour_ttq-emoji-64-fast32+da-2-4.csv" in files
     assert "colour_ttq-emoji-64-fast32+da-2-4.png" in files  # the final images
@@ -148,15 +154,11 @@ def test_colour_time_to_quality_writes_one_file_per_variant_and_a_summary(tmp_pa
     assert len(summary) == 1 and "| fast32+da | fast32 | kid_random | " in text
     assert "| fast32+da | fast32 | c2st | " in text  # every score, against every variant before it
     assert "peak RSS" in out and "load average before" in out
-
-
-def test_colour_time_to_quality_keeps_a_grid_of_the_same_noise_at_every_mark(tmp_path):
-    _run("benchmarks/colour_time_to_quality.py", "--variants", "fast32", "--marks", "2", "4", "--n", "100",
-         "--set", "width=8", "batch_size=16", "--grids-at-marks", "--out", str(tmp_path))
+    # --grids-at-marks: each variant's 100 samples of the same noise at every mark, beside the final grid
     early, late = (np.asarray(Image.open(tmp_path / f"colour_ttq-emoji-64-fast32-2-4-at{m}s.png")) for m in (2, 4))
     assert early.shape == late.shape == (2 * (10 * 34 + 2), 2 * (10 * 34 + 2), 3)  # 100 samples, 10 per row, 32 px
     assert not np.array_equal(early, late)  # the generator trained between the marks
-    assert (tmp_path / "colour_ttq-emoji-64-fast32-2-4.png").is_file()  # the final grid as before
+    assert "colour_ttq-emoji-64-fast32+da-2-4-at4s.png" in files
 
 
 def test_colour_variants_read_their_extras():
@@ -273,79 +275,76 @@ def test_levers_scores_a_colour_folder_with_the_random_feature_metrics(tmp_path)
     assert len(step) == 1 and "kid_random" in step[0] and "coverage" in step[0] and "fcd" not in step[0]
 
 
-@pytest.mark.parametrize("knob", ["ms", "mbstd", "g32conv", "lecam", "mirror"])  # the last two: the loss / the data
-def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_path, knob):
+def test_levers_colour_prototypes_train_and_keep_the_generator_of_each_mark(tmp_path):
+    """The five colour prototypes in one run (lecam: the loss, mirror: the data), and the prototype without them:
+    ms gives D one logit per scale, mbstd its MinibatchStd layer, g32conv G's one Conv2D."""
     import keras
 
     from gan_lab.models import MinibatchStd  # registered for loading
-    out = tmp_path / knob
-    _run_process("benchmarks/levers.py", "--name", knob, "--preset", "fast64", "--dataset",
-                 f"folder:{DATA_DIR / 'emoji-64'}", "--set",
-                 '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
-                 '"multiscale_d": false, "skip_g": false}',
-                 "--knobs", json.dumps({knob: 1}), "--steps", "1", "2", "--n", "60",
-                 "--results", str(tmp_path / "l.txt"), "--out", str(out))
-    assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]
-    d = keras.models.load_model(out / "discriminator.keras", compile=False)
-    assert d.output_shape == (None, 2 if knob == "ms" else 1)  # ms: one logit per scale
-    assert any(type(l) is MinibatchStd for l in d.layers) == (knob == "mbstd")
-    g = keras.models.load_model(out / "gen-2.keras")
-    assert g.output_shape == (None, 64, 64, 3)
-    convs = [l for l in g.layers if type(l) is keras.layers.Conv2D]
-    assert len(convs) == (1 if knob == "g32conv" else 0)
+
+    def run(knobs):
+        out = tmp_path / ("_".join(knobs) or "none")
+        _run_process("benchmarks/levers.py", "--name", out.name, "--preset", "fast64", "--dataset",
+                     f"folder:{DATA_DIR / 'emoji-64'}", "--set",
+                     '{"architecture": "dcgan_lever", "width": 4, "batch_size": 8, "minibatch_std": false, '
+                     '"multiscale_d": false, "skip_g": false}',
+                     "--knobs", json.dumps(knobs), "--steps", "1", "2", "--n", "60",
+                     "--results", str(tmp_path / "l.txt"), "--out", str(out))
+        assert sorted(p.name for p in out.glob("gen-*.keras")) == ["gen-1.keras", "gen-2.keras"]
+        g = keras.models.load_model(out / "gen-2.keras")
+        assert g.output_shape == (None, 64, 64, 3)
+        return keras.models.load_model(out / "discriminator.keras", compile=False), g
+
+    for knobs, on in (({"ms": 1, "mbstd": 1, "g32conv": 1, "lecam": 1, "mirror": 1}, True), ({}, False)):
+        d, g = run(knobs)
+        assert d.output_shape == (None, 2 if on else 1)
+        assert any(type(l) is MinibatchStd for l in d.layers) == on
+        assert len([l for l in g.layers if type(l) is keras.layers.Conv2D]) == (1 if on else 0)
 
 
-def test_levers_lr_isqrt_knob_decays_both_learning_rates(tmp_path):
-    """The seventh round's knob: at update t both rates are lr · min(1, sqrt(S0 / t)) (S0 = 2, update 8: half)."""
+def test_levers_schedule_knobs_decay_the_learning_rates_and_the_blur_of_what_d_sees(tmp_path):
+    """The seventh round's knob: at update t both rates are lr · min(1, sqrt(S0 / t)) (S0 = 2, update 8: half).
+    The tenth round's: σ_t = blur·max(0, 1 − t/blur_steps) in the train step (σ0 2, 16 steps: the last of 8
+    updates, t = 7, used 2·(1 − 7/16) = 1.125)."""
     results = tmp_path / "l.txt"
-    _run_process("benchmarks/levers.py", "--name", "lr", "--preset", "fast64",
-                 "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
-                 "--set", '{"width": 4, "batch_size": 8, "g_lr": 4e-4}', "--knobs", '{"lr_isqrt": 2}', "--steps", "8",
-                 "--n", "60", "--results", str(results))
-    assert "learning rates of update 8: g 0.0002 d 0.00025" in results.read_text()
-
-
-def test_levers_blur_knob_blurs_what_d_sees_less_at_every_update(tmp_path):
-    """The tenth round's knob: σ_t = blur·max(0, 1 − t/blur_steps) in the train step (2 updates, σ0 2, 4 steps:
-    the last update, t = 1, used 1.5)."""
-    results = tmp_path / "l.txt"
-    _run_process("benchmarks/levers.py", "--name", "b", "--preset", "fast64",
-                 "--dataset", f"folder:{DATA_DIR / 'emoji-64'}",
-                 "--set", '{"width": 4, "batch_size": 8}', "--knobs", '{"blur": 2, "blur_steps": 4}', "--steps", "2",
-                 "--n", "60", "--results", str(results))
-    assert "blur sigma of the last update: 1.5" in results.read_text()
+    _run_process("benchmarks/levers.py", "--name", "lr_blur", "--preset", "fast64",
+                 "--dataset", f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"width": 4, "batch_size": 8, "g_lr": 4e-4}',
+                 "--knobs", '{"lr_isqrt": 2, "blur": 2, "blur_steps": 16}', "--steps", "8", "--n", "60",
+                 "--results", str(results))
+    text = results.read_text()
+    assert "learning rates of update 8: g 0.0002 d 0.00025" in text
+    assert "blur sigma of the last update: 1.125" in text
 
 
 def test_levers_knobs_on_fast64_change_the_models_and_keep_more_emas(tmp_path):
-    """The sixth round's knobs on fast64's own architecture: dnobn takes BatchNorm out of D, gtop widens G's
-    first map, emas keeps more EMA copies; the k = 9 copy is the preset's EMA generator to the last bit."""
+    """The sixth round's knobs on fast64's own architecture, in one run: dnobn takes BatchNorm out of D, gtop widens
+    G's first map (both against fast64 as gan_lab builds it), emas keeps more EMA copies; the k = 9 copy is the
+    preset's EMA generator to the last bit."""
     import keras
     import numpy as np
 
     import gan_lab.models  # noqa: F401  (registers MinibatchStd for loading)
 
-    def run(knobs):
-        out = tmp_path / "_".join(knobs)
-        _run_process("benchmarks/levers.py", "--name", "k", "--preset", "fast64", "--dataset",
-                     f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"width": 4, "batch_size": 8}',
-                     "--knobs", json.dumps(knobs), "--steps", "2", "--n", "60",
-                     "--results", str(tmp_path / "l.txt"), "--out", str(out))
-        return out
+    out = tmp_path / "run"
+    _run_process("benchmarks/levers.py", "--name", "k", "--preset", "fast64", "--dataset",
+                 f"folder:{DATA_DIR / 'emoji-64'}", "--set", '{"width": 4, "batch_size": 8}',
+                 "--knobs", '{"emas": [9, 3], "dnobn": 1, "gtop": 2}', "--steps", "2", "--n", "60",
+                 "--results", str(tmp_path / "l.txt"), "--out", str(out))
+    g = keras.models.load_model(out / "gen-2.keras")
+    for w, w9 in zip(g.get_weights(), keras.models.load_model(out / "gen-2-k9.keras").get_weights()):
+        np.testing.assert_array_equal(w, w9)
+    assert any(not np.array_equal(w, w3) for w, w3 in
+               zip(g.get_weights(), keras.models.load_model(out / "gen-2-k3.keras").get_weights()))
 
     def batchnorms(model):
         return sum(type(l) is keras.layers.BatchNormalization for l in model.layers)
 
-    base = run({"emas": [9, 3]})
-    d = keras.models.load_model(base / "discriminator.keras", compile=False)
-    g = keras.models.load_model(base / "gen-2.keras")
-    for w, w9 in zip(g.get_weights(), keras.models.load_model(base / "gen-2-k9.keras").get_weights()):
-        np.testing.assert_array_equal(w, w9)
-    assert any(not np.array_equal(w, w3) for w, w3 in
-               zip(g.get_weights(), keras.models.load_model(base / "gen-2-k3.keras").get_weights()))
-    nobn = keras.models.load_model(run({"dnobn": 1}) / "discriminator.keras", compile=False)
-    assert batchnorms(d) == 5 and batchnorms(nobn) == 0 and nobn.output_shape == d.output_shape
-    wide = keras.models.load_model(run({"gtop": 2}) / "gen-2.keras")
-    assert wide.layers[1].units == 2 * g.layers[1].units and wide.output_shape == g.output_shape == (None, 64, 64, 3)
+    plain = build_gan(get_preset("fast64", width=4, batch_size=8))
+    nobn = keras.models.load_model(out / "discriminator.keras", compile=False)
+    assert batchnorms(plain.discriminator) == 5 and batchnorms(nobn) == 0
+    assert nobn.output_shape == plain.discriminator.output_shape
+    assert g.layers[1].units == 2 * plain.generator.layers[1].units
+    assert g.output_shape == plain.generator.output_shape == (None, 64, 64, 3)
 
 
 def test_floor_spread_scores_halves_of_a_folder_against_each_other(tmp_path):
