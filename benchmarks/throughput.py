@@ -156,6 +156,9 @@ def main(argv=None):
     ap.add_argument("--xla", action="store_true",
                     help="also time the plain loop compiled with XLA (tf.function(jit_compile=True))")
     args = ap.parse_args(argv)
+    if args.peak_size < 1:
+        ap.error(f"--peak-size {args.peak_size} is invalid: expected the side of the square matrices, at least 1 "
+                 "(default 2048)")
     overrides = parse_overrides(args.set)
 
     images, labels = load_dataset("mnist", "train")

@@ -80,6 +80,9 @@ def test_throughput_benchmark_takes_overrides_and_times_xla():
     row = _throughput_row(out, "cs231n_dense")
     assert int(row[1]) == 32  # the override reached the preset
     assert float(row[-1]) > 0  # the XLA column
+    p = subprocess.run([sys.executable, "benchmarks/throughput.py", "--peak-size", "0"], capture_output=True,
+                       text=True, timeout=300, env=ENV, cwd=REPO)
+    assert p.returncode == 2 and "--peak-size 0 is invalid" in p.stderr  # was a ZeroDivisionError after timing a preset
 
 
 def test_time_to_quality_benchmark_writes_its_own_files_labels_the_task_and_gives_ratios(tmp_path):
