@@ -166,7 +166,8 @@ def main(argv=None):
     print(f"tensorflow {tf.__version__}, keras {keras.__version__}, {os.cpu_count()} CPU cores, "
           f"intra-op threads {tf.config.threading.get_intra_op_parallelism_threads() or 'default'}")
     bf16_peak = matmul_peak(args.peak_size, dtype=tf.bfloat16)
-    print(f"matmul peak ({args.peak_size}x{args.peak_size}, best of 3): fp32 {peak:.0f} GFLOP/s, bf16 {bf16_peak:.0f} GFLOP/s")
+    print(f"matmul peak ({args.peak_size}x{args.peak_size}, best of 3): fp32 {peak:.0f} GFLOP/s, "
+          f"bf16 {bf16_peak:.0f} GFLOP/s")
     if overrides:
         print("preset overrides:", ", ".join(f"{k}={v}" for k, v in overrides.items()))
     print(f"{'preset':<20} {'batch':>5} {'plain img/s':>12} {'gan_lab img/s':>14} {'ratio':>6} "
