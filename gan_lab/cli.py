@@ -1,4 +1,4 @@
-"""Command line: ``gan-lab {train,sample,evaluate,interpolate,presets}`` (also ``python -m gan_lab ...``).
+"""Command line: ``gan-lab {train,sample,evaluate,interpolate,nearest,presets}`` (also ``python -m gan_lab ...``).
 
 Every sub-command is registered the same way: its arguments here, its handler named as ``module:function``
 and imported only when the command runs, so ``gan-lab --help``, ``gan-lab presets`` and argument errors
@@ -142,12 +142,33 @@ def add_interpolate(sub):
     p.set_defaults(handler="gan_lab.explore:run_interpolate_command")
 
 
+def add_nearest(sub):
+    p = sub.add_parser(
+        "nearest", help="show a run's samples beside their nearest training pictures (and check for copies)",
+        description="Draw samples from a run's generator and find the training pictures nearest to each: a PNG "
+                    "with one row per sample (the sample, then its nearest training pictures) and a JSON beside it "
+                    "with their names and distances. Also scores authenticity (Alaa et al. 2022: the share of "
+                    "samples not closer to a training picture than that picture's own nearest neighbour) against "
+                    "the same share for real pictures: lower means copies.")
+    p.add_argument("run_dir", help="a run folder (preset.json + generator.keras)")
+    p.add_argument("--out", required=True, help="FILE.png (the grid; FILE.json is written beside it)")
+    p.add_argument("--rows", type=whole_number("rows", 1), default=8, help="samples shown, one per row (default 8)")
+    p.add_argument("--k", type=whole_number("k", 1), default=5, help="nearest training pictures per row (default 5)")
+    p.add_argument("--n", type=whole_number("n", 1), default=1000,
+                   help="samples scored for authenticity (default 1000; the rows are the first of them)")
+    p.add_argument("--space", default="pixels", choices=("pixels", "features"),
+                   help="distances between pixels (default: what the eye compares) or between the features of "
+                        "gan_lab's fixed random network")
+    p.add_argument("--seed", type=int, default=0, help="seed of the sample noise (default 0)")
+    p.set_defaults(handler="gan_lab.nearest:run_nearest_command")
+
+
 def add_presets(sub):
     p = sub.add_parser("presets", help="list the presets")
     p.set_defaults(handler="gan_lab.cli:cmd_presets")
 
 
-COMMANDS = (add_train, add_sample, add_evaluate, add_interpolate, add_presets)
+COMMANDS = (add_train, add_sample, add_evaluate, add_interpolate, add_nearest, add_presets)
 
 
 def build_parser() -> argparse.ArgumentParser:
