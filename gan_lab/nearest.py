@@ -38,6 +38,7 @@ from gan_lab.runs import load_generator
 
 SPACES = ("pixels", "features")
 FLOOR_QUERIES = 1000      # training pictures left out in turn for the real-data floor (all of a smaller set)
+MAX_SAMPLE_BYTES = 4 * 10**9  # the samples held at once (float32): n is refused beyond this
 GAP = 6                   # pixels between the samples and their neighbours in the grid (before scaling)
 SPACE_WORDS = {"pixels": "pixels", "features": "random-network features"}
 SCORE_LABELS = (("authenticity", "authenticity"), ("median_distance", "distance to nearest"),
@@ -103,6 +104,11 @@ def nearest_training(generator, dataset: str, output: str = "tanh", n: int = 100
         _check(name, value, least)
     if rows > n:
         raise ValueError(f"rows = {rows} is invalid: expected at most n = {n} (the rows show the first samples)")
+    pixels = int(np.prod(generator.outputs[0].shape[1:]))
+    if n * pixels * 4 > MAX_SAMPLE_BYTES:
+        raise ValueError(f"n = {n} is invalid: {n:,} samples of {pixels:,} values take {n * pixels * 4 / 1e9:.1f} GB; "
+                         f"expected at most {MAX_SAMPLE_BYTES // (pixels * 4):,} for this generator (a few "
+                         "thousand are plenty for authenticity)")
     samples = sampling.as_image_batch(sampling.sample(generator, n, seed=seed, output=output))
     samples = samples.reshape(samples.shape[:3] + (-1,))
     train, names = training_pictures(dataset, samples.shape[1:])

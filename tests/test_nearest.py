@@ -141,6 +141,7 @@ def test_cli_nearest_writes_the_grid_and_its_json(emoji_run, tmp_path, capsys):
     (["--out", "x.txt"], "expected a .png file"),
     (["--out", "x.png", "--rows", "5", "--n", "3"], "rows = 5 is invalid"),
     (["--out", "x.png", "--k", "0"], "k = 0 is invalid"),
+    (["--out", "x.png", "--n", "400000"], "n = 400000 is invalid: 400,000 samples of 3,072 values take 4.9 GB"),
     (["--out", "x.png", "--space", "inception"], "invalid choice"),
 ])
 def test_cli_nearest_bad_values_are_one_line_errors(emoji_run, tmp_path, capsys, args, message):
