@@ -360,7 +360,7 @@ def authenticity(train_features, sample_features) -> dict:
     """How many samples are *not* copies of training points, and how close to them the samples lie.
 
     Alaa et al. 2022, "How Faithful is your Synthetic Data? Sample-level Metrics for Evaluating and Auditing
-    Generative Models" (https://arxiv.org/abs/2102.08921, section 3.3): with x*(g) the training point nearest
+    Generative Models" (https://arxiv.org/abs/2102.08921; ICML 2022): with x*(g) the training point nearest
     to a sample g and NND(x) the distance from a training point x to its nearest *other* training point,
 
         authenticity = (1/M) Σ_j 1[ ‖g_j − x*(g_j)‖ > NND(x*(g_j)) ]
