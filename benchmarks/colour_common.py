@@ -1,9 +1,9 @@
 """What the colour benchmarks share: the folder they measure on and the noise they score.
 
-`colour_time_to_quality.py`, `floor_spread.py`, `grow_probe.py`, `truncation.py` and `two_sample_validation.py`
-read `--data-dir` (default `$GAN_LAB_DATA_DIR/emoji-64`) through :func:`picture_folder`; the scripts that score a
-generator draw ``uniform_noise(n, noise_dim, NOISE_SEED)``, the noise `colour_time_to_quality.py` scores at every
-mark, so their tables compare like with like.
+`attention_probe.py`, `colour_time_to_quality.py`, `floor_spread.py`, `grow_probe.py`, `truncation.py` and
+`two_sample_validation.py` read `--data-dir` (default `$GAN_LAB_DATA_DIR/emoji-64`) through :func:`picture_folder`;
+the scripts that score a generator draw ``uniform_noise(n, noise_dim, NOISE_SEED)``, the noise
+`colour_time_to_quality.py` scores at every mark, so their tables compare like with like.
 """
 from __future__ import annotations
 

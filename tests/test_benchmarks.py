@@ -268,6 +268,29 @@ def test_grow_probe_runs_both_stages_and_scores_the_ema_generator(tmp_path):
     assert keras.models.load_model(tmp_path / "g" / "gen.keras").output_shape == (None, 64, 64, 3)
 
 
+
+def test_attention_probe_puts_self_attention_in_both_models_and_starts_as_the_identity(tmp_path):
+    import keras
+    out = _run_process("benchmarks/attention_probe.py", "--steps", "2", "--at", "16", "--width", "4", "--n", "120",
+                       "--out", str(tmp_path / "a"))
+    row = json.loads(out.strip().splitlines()[-1])
+    assert row["attention_layers"] == ["attention_16", "d_attention_16"] and 0.5 <= row["c2st"] <= 1
+    assert (tmp_path / "a" / "grid.png").is_file()
+    sys.path.insert(0, os.path.join(REPO, "benchmarks"))
+    try:
+        from attention_probe import SelfAttention
+    finally:
+        sys.path.remove(os.path.join(REPO, "benchmarks"))
+    x = np.random.default_rng(0).normal(size=(2, 8, 8, 16)).astype("float32")
+    block = SelfAttention(16)
+    np.testing.assert_allclose(block(x), x)  # γ starts at 0
+    block.gamma.assign(1.0)
+    moved = keras.ops.convert_to_numpy(block(x))
+    assert not np.allclose(moved, x)
+    swapped = x.copy()  # every position reads every other: changing one corner moves the opposite one
+    swapped[:, 0, 0] += 5.0
+    assert not np.allclose(keras.ops.convert_to_numpy(block(swapped))[:, 7, 7], moved[:, 7, 7])
+
 def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
     out = _run("benchmarks/ema_seeds.py", "--steps", "3", "--seeds", "0", "1", "--n", "200", "--set",
                "batch_size=16", "width=8", "--out", str(tmp_path))
