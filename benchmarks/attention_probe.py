@@ -20,22 +20,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
 import gan_lab.models as models  # noqa: E402
-from colour_common import FOLDER_HELP, NOISE_SEED, draw_and_score, picture_folder  # noqa: E402  (benchmarks/ on sys.path)
-from gan_lab.data import load_dataset, training_batches  # noqa: E402
-from gan_lab.gan import build_gan  # noqa: E402
-from gan_lab.plots import save_grid  # noqa: E402
-from gan_lab.presets import get_preset  # noqa: E402
-from gan_lab.sampling import uniform_noise  # noqa: E402
+from colour_common import add_probe_arguments, probe_fast64, report_probe  # noqa: E402  (benchmarks/ on sys.path)
+from gan_lab.data import training_batches  # noqa: E402
 
 ARCHITECTURE = "dcgan_attention"
 AT = {"size": 32}  # the map size the attention layers follow (set by --at)
@@ -118,36 +112,25 @@ def attention_discriminator(image_shape=(64, 64, 3), width=64, minibatch_std=Fal
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--steps", type=int, required=True, help="updates")
     ap.add_argument("--at", type=int, default=32, choices=(0, 16, 32),
                     help="the map size the attention layers follow (0: none, fast64 itself)")
-    ap.add_argument("--data-dir", default=None, help=FOLDER_HELP)
-    ap.add_argument("--width", type=int, default=None, help="override fast64's width (tests)")
-    ap.add_argument("--n", type=int, default=690, help="samples scored (default 690)")
-    ap.add_argument("--out", required=True, help="folder for grid.png")
+    add_probe_arguments(ap, "folder for grid.png")
     args = ap.parse_args(argv)
-    folder, dataset = picture_folder(args.data_dir)
-    overrides = {} if args.width is None else {"width": args.width}
+    overrides = {}
     if args.at:
         AT["size"] = args.at
         models.register_architecture(ARCHITECTURE, attention_generator, attention_discriminator)
         overrides["architecture"] = ARCHITECTURE
-    preset = get_preset("fast64", dataset=dataset, seed=args.seed, **overrides)
-    gan = build_gan(preset)
-    images, _ = load_dataset(dataset, "train", image_size=64, channels=3, verbose=False)
+    dataset, preset, gan, images = probe_fast64(args, **overrides)
     start = time.perf_counter()
     gan.fit(training_batches(images, preset.batch_size, "tanh", args.seed), epochs=1, steps_per_epoch=args.steps,
             verbose=0)
     seconds = time.perf_counter() - start
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    pictures, scores = draw_and_score(gan.sampler, uniform_noise(args.n, preset.noise_dim, NOISE_SEED), dataset)
-    save_grid(pictures[:100], out / "grid.png", ncols=10)
     layers = sorted(layer.name for model in (gan.generator, gan.discriminator) for layer in model.layers
                     if isinstance(layer, SelfAttention) or "attention" in layer.name)
-    print(json.dumps({"seed": args.seed, "at": args.at, "steps": args.steps, "train_s": round(seconds, 1),
-                      "attention_layers": layers, **{k: round(float(v), 5) for k, v in scores.items()}}))
+    report_probe(gan, preset, dataset, args, at=args.at, steps=args.steps, train_s=round(seconds, 1),
+                 attention_layers=layers)
 
 
 if __name__ == "__main__":

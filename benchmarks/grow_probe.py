@@ -14,21 +14,16 @@ scores of the EMA generator (as `benchmarks/truncation.py` at ψ = 1: 690 sample
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
-from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from colour_common import FOLDER_HELP, NOISE_SEED, draw_and_score, picture_folder  # noqa: E402  (benchmarks/ on sys.path)
-from gan_lab.data import load_dataset, training_batches  # noqa: E402
-from gan_lab.gan import GAN, build_gan  # noqa: E402
-from gan_lab.plots import save_grid  # noqa: E402
-from gan_lab.presets import get_preset  # noqa: E402
-from gan_lab.sampling import uniform_noise  # noqa: E402
+from colour_common import add_probe_arguments, probe_fast64, report_probe  # noqa: E402  (benchmarks/ on sys.path)
+from gan_lab.data import training_batches  # noqa: E402
+from gan_lab.gan import GAN  # noqa: E402
 
 
 def stage_one(gan: GAN, preset) -> GAN:
@@ -49,19 +44,11 @@ def stage_one(gan: GAN, preset) -> GAN:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--steps32", type=int, required=True, help="updates of the 32×32 stage")
     ap.add_argument("--steps64", type=int, required=True, help="updates of fast64 after it")
-    ap.add_argument("--data-dir", default=None, help=FOLDER_HELP)
-    ap.add_argument("--width", type=int, default=None, help="override fast64's width (tests)")
-    ap.add_argument("--n", type=int, default=690, help="samples scored (default 690)")
-    ap.add_argument("--out", required=True, help="folder for gen.keras and grid.png")
+    add_probe_arguments(ap, "folder for gen.keras and grid.png")
     args = ap.parse_args(argv)
-    folder, dataset = picture_folder(args.data_dir)
-    overrides = {} if args.width is None else {"width": args.width}
-    preset = get_preset("fast64", dataset=dataset, seed=args.seed, **overrides)
-    gan = build_gan(preset)
-    images, _ = load_dataset(dataset, "train", image_size=64, channels=3, verbose=False)
+    dataset, preset, gan, images = probe_fast64(args)
     t0 = time.perf_counter()
     if args.steps32:
         stage_one(gan, preset).fit(training_batches(images, preset.batch_size, "tanh", args.seed + 1000),
@@ -71,15 +58,8 @@ def main(argv=None):
     gan.fit(training_batches(images, preset.batch_size, "tanh", args.seed), epochs=1, steps_per_epoch=args.steps64,
             verbose=0)
     t2 = time.perf_counter()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    sampler = gan.sampler
-    sampler.save(out / "gen.keras")
-    pictures, scores = draw_and_score(sampler, uniform_noise(args.n, preset.noise_dim, NOISE_SEED), dataset)
-    save_grid(pictures[:100], out / "grid.png", ncols=10)
-    print(json.dumps({"seed": args.seed, "steps32": args.steps32, "steps64": args.steps64,
-                      "stage32_s": round(t1 - t0, 1), "stage64_s": round(t2 - t1, 1),
-                      **{k: round(float(v), 5) for k, v in scores.items()}}))
+    report_probe(gan, preset, dataset, args, save_generator=True, steps32=args.steps32, steps64=args.steps64,
+                 stage32_s=round(t1 - t0, 1), stage64_s=round(t2 - t1, 1))
 
 
 if __name__ == "__main__":
