@@ -171,7 +171,7 @@ def run_nearest_command(args) -> int:
     """``gan-lab nearest RUN --out FILE.png``: write the grid and its JSON, print the scores and each shown
     sample's nearest training pictures."""
     print(f"drawing {args.n} samples and finding their nearest training pictures ({SPACE_WORDS[args.space]}; "
-          "a minute for 60,000 pictures with --space features)", flush=True)
+          "about 40 s for 60,000 pictures with --space features)", flush=True)
     payload = nearest_run(args.run_dir, args.out, n=args.n, rows=args.rows, k=args.k, space=args.space,
                           seed=args.seed)
     scores, floor = payload["authenticity"], payload["floor"]
