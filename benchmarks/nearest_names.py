@@ -23,11 +23,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from gan_lab.metrics import nearest_neighbours  # noqa: E402
-from gan_lab.nearest import training_pictures  # noqa: E402
+from gan_lab.nearest import nearest_training  # noqa: E402
 from gan_lab.plots import save_grid  # noqa: E402
 from gan_lab.runs import load_generator  # noqa: E402
-from gan_lab.sampling import sample  # noqa: E402
 
 WORDS = ("heart", "face", "hand", "clock", "arrow", "square", "circle", "sign", "moon")
 SHOWN = 24
@@ -49,10 +47,8 @@ def main(argv=None):
     if args.n < 1:
         ap.error(f"--n {args.n}: expected a number of samples >= 1")
     preset, generator = load_generator(args.run)
-    x = sample(generator, args.n, seed=0, output=preset.output)
-    x = x.reshape(x.shape[:3] + (-1,))
-    train, names = training_pictures(preset.dataset, x.shape[1:])
-    nearest, _ = nearest_neighbours(x.reshape(args.n, -1), train.reshape(len(train), -1) / 255.0, 1)
+    found = nearest_training(generator, preset.dataset, preset.output, n=args.n, rows=args.n, k=1)
+    x, train, names, nearest = found.samples, found.train, found.names, found.neighbours
     folder = Counter(first_word(name, args.words) for name in names)
     samples = Counter(first_word(names[i], args.words) for i in nearest[:, 0])
     lines = [f"$ python benchmarks/nearest_names.py {shlex.join(sys.argv[1:] if argv is None else argv)}",

@@ -413,12 +413,12 @@ def fit_images(images, image_size: int | None = None, channels: int | None = Non
                      for img in x])
 
 
-
 def folder_picture_names(folder) -> list[str]:
     """The pictures :func:`load_image_folder` reads below ``folder``, as paths relative to it, in the order of
     its images (files it could not decode included: then the list is longer than the images)."""
     folder = Path(folder).expanduser().resolve()
     return [str(p.relative_to(folder)) for p in _image_files(folder)[0]]
+
 
 def _folder_manifest(folder: Path, files: list[Path], settings: dict) -> dict:
     return {"folder": str(folder), "settings": settings,

@@ -306,7 +306,6 @@ def manifold_metrics(real_features, fake_features, real_radii: dict | None = Non
     }
 
 
-
 def nearest_neighbours(queries, references, k: int = 1, exclude=None) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` nearest reference points of every query point, by Euclidean distance, nearest first.
 
@@ -423,6 +422,7 @@ def _authenticity_scores(d, radius) -> dict:
     ratio = d / np.maximum(radius, np.finfo(np.float32).tiny)
     return {"authenticity": float((d > radius).mean()), "median_ratio": float(np.median(ratio)),
             "median_distance": float(np.median(d))}
+
 
 KID_SUBSETS = 100            # KID: mean over 100 random subsets, as Bińkowski et al.'s reference code
 KID_SUBSET_SIZE = 1000       # ... of at most 1000 samples each

@@ -56,7 +56,6 @@ class Nearest:
     train: np.ndarray            # (N, H, W, C) uint8 training pictures
     scores: dict                 # {"authenticity", "median_ratio", "median_distance"} of all M samples
     floor: dict                  # the same for training pictures each left out in turn
-    space: str
 
 
 def training_pictures(dataset: str, image_shape) -> tuple[np.ndarray, list]:
@@ -118,8 +117,7 @@ def nearest_training(generator, dataset: str, output: str = "tanh", n: int = 100
     neighbours, distances = nearest_neighbours(sample_rows[:rows], train_rows, k)
     queries = np.sort(np.random.default_rng(seed).permutation(len(train))[:FLOOR_QUERIES])
     return Nearest(samples=samples, neighbours=neighbours, distances=distances, names=names, train=train,
-                   scores=authenticity(train_rows, sample_rows), floor=authenticity_floor(train_rows, queries),
-                   space=space)
+                   scores=authenticity(train_rows, sample_rows), floor=authenticity_floor(train_rows, queries))
 
 
 def save_nearest_grid(found: Nearest, path, scale: int = 2) -> Path:
