@@ -234,7 +234,6 @@ def test_truncation_scores_each_psi_of_each_run_and_keeps_its_grid(tmp_path):
     assert p.returncode == 2 and "every ψ must be in (0, 1]" in p.stderr
 
 
-
 def test_nearest_names_counts_the_words_of_the_folder_and_of_the_samples_nearest_pictures(tmp_path):
     from gan_lab.data import folder_picture_names
     run = tmp_path / "g"
@@ -242,8 +241,8 @@ def test_nearest_names_counts_the_words_of_the_folder_and_of_the_samples_nearest
                  str(DATA_DIR / "emoji-64"), "--max-steps", "2", "--out", str(run), "--quiet"]) == 0
     out = _run("benchmarks/nearest_names.py", str(run), "--n", "60", "--words", "heart", "face", "--show", "u",
                "--out", str(tmp_path / "names.txt"))
-    rows = {line.split(" | ")[0][2:]: [float(v.strip(" |")) for v in line.split(" | ")[1:]]
-            for line in out.splitlines() if line.startswith("| ") and not line.startswith("| word") and "---" not in line}
+    table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| word", "| ---"))]
+    rows = {line.split(" | ")[0][2:]: [float(v.strip(" |")) for v in line.split(" | ")[1:]] for line in table}
     names = folder_picture_names(DATA_DIR / "emoji-64")
     hearts = sum("heart" in n for n in names)
     faces = sum("face" in n and "heart" not in n for n in names)  # a name counts for its first word
@@ -258,6 +257,7 @@ def test_nearest_names_counts_the_words_of_the_folder_and_of_the_samples_nearest
                         str(tmp_path / "u.txt")], capture_output=True, text=True, env=ENV, cwd=REPO)
     assert p.returncode == 2 and "--n 0: expected" in p.stderr
 
+
 def test_grow_probe_runs_both_stages_and_scores_the_ema_generator(tmp_path):
     out = _run("benchmarks/grow_probe.py", "--seed", "3", "--steps32", "3", "--steps64", "2", "--width", "4",
                "--n", "120", "--out", str(tmp_path / "g"))
@@ -266,7 +266,6 @@ def test_grow_probe_runs_both_stages_and_scores_the_ema_generator(tmp_path):
     assert 0.5 < r["c2st"] <= 1.0 and (tmp_path / "g" / "grid.png").is_file()
     import keras
     assert keras.models.load_model(tmp_path / "g" / "gen.keras").output_shape == (None, 64, 64, 3)
-
 
 
 def test_attention_probe_puts_self_attention_in_both_models_and_starts_as_the_identity(tmp_path):
@@ -290,6 +289,7 @@ def test_attention_probe_puts_self_attention_in_both_models_and_starts_as_the_id
     swapped = x.copy()  # every position reads every other: changing one corner moves the opposite one
     swapped[:, 0, 0] += 5.0
     assert not np.allclose(keras.ops.convert_to_numpy(block(swapped))[:, 7, 7], moved[:, 7, 7])
+
 
 def test_ema_seeds_benchmark_scores_both_generators_of_each_seed(tmp_path):
     out = _run("benchmarks/ema_seeds.py", "--steps", "3", "--seeds", "0", "1", "--n", "200", "--set",
