@@ -7,6 +7,10 @@ and the share of samples whose nearest picture's name does (a name counts for th
 ``other``: none), and writes a grid of up to 24 samples whose nearest picture holds ``--show``, each beside that
 picture: does a sample near a heart draw a heart, or only its colours?
 
+A conditional run (``cgan64`` on a class folder, `benchmarks/classes_from_names.py`) draws its classes in turn;
+the table then has a column per class (the shares among that class's samples), and the grid shows the samples of
+the class named ``--show`` (when there is one), each beside its nearest picture: asked for a heart, does it draw one?
+
     GAN_LAB_DATA_DIR=../shared/data python benchmarks/nearest_names.py RUN --n 2000 --show heart \\
         --out benchmarks/results/nearest-names-emoji-64.txt
 """
@@ -23,9 +27,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from gan_lab.data import load_image_folder  # noqa: E402
 from gan_lab.nearest import nearest_training  # noqa: E402
 from gan_lab.plots import save_grid  # noqa: E402
 from gan_lab.runs import load_generator  # noqa: E402
+from gan_lab.sampling import is_conditional  # noqa: E402
 
 WORDS = ("heart", "face", "hand", "clock", "arrow", "square", "circle", "sign", "moon")
 SHOWN = 24
@@ -50,20 +56,29 @@ def main(argv=None):
     found = nearest_training(generator, preset.dataset, preset.output, n=args.n, rows=args.n, k=1)
     x, train, names, nearest = found.samples, found.train, found.names, found.neighbours
     folder = Counter(first_word(name, args.words) for name in names)
-    samples = Counter(first_word(names[i], args.words) for i in nearest[:, 0])
+    groups = {"samples": list(range(args.n))}
+    if is_conditional(generator):  # nearest_training draws the classes in turn: sample j is class j % classes
+        classes = load_image_folder(preset.dataset.split(":", 1)[1], preset.image_size, preset.channels,
+                                    verbose=False)[2]
+        groups = {f"class {c} samples": list(range(i, args.n, len(classes))) for i, c in enumerate(classes)}
+    shares = {g: Counter(first_word(names[nearest[j, 0]], args.words) for j in js) for g, js in groups.items()}
     lines = [f"$ python benchmarks/nearest_names.py {shlex.join(sys.argv[1:] if argv is None else argv)}",
              f"{args.n} samples of {Path(args.run).name} ({preset.name}, seed 0 noise); their nearest of the "
              f"{len(train)} training pictures between pixels", "",
-             "| word | share of the folder's pictures | share of the samples nearest one |", "| --- | --- | --- |"]
-    lines += [f"| {w} | {folder[w] / len(names):.3f} | {samples[w] / args.n:.3f} |" for w in (*args.words, "other")]
-    shown = [j for j in range(args.n) if args.show in names[nearest[j, 0]]][:SHOWN]
+             "| word | share of the folder's pictures | " + " | ".join(f"share of the {g} nearest one" for g in groups)
+             + " |", "| --- " * (2 + len(groups)) + "|"]
+    lines += [f"| {w} | {folder[w] / len(names):.3f} | "
+              + " | ".join(f"{shares[g][w] / len(js):.3f}" for g, js in groups.items()) + " |"
+              for w in (*args.words, "other")]
+    asked = groups.get(f"class {args.show} samples")
+    shown = (asked if asked else [j for j in range(args.n) if args.show in names[nearest[j, 0]]])[:SHOWN]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if shown:
         tiles = np.stack([t for j in shown for t in (x[j], train[nearest[j, 0]] / 255.0)])
         grid = save_grid(tiles, out.with_name(f"{out.stem}-{args.show}.png"), ncols=8)
-        lines += ["", f"{grid.name}: the first {len(shown)} samples nearest a picture named *{args.show}*, each "
-                      "followed by that picture"]
+        which = f"of class {args.show}" if asked else f"nearest a picture named *{args.show}*"
+        lines += ["", f"{grid.name}: the first {len(shown)} samples {which}, each followed by its nearest picture"]
     else:
         lines += ["", f"no sample lies nearest a picture named *{args.show}*"]
     out.write_text("\n".join(lines) + "\n")

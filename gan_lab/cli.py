@@ -92,8 +92,9 @@ def add_sample(sub):
     s.add_argument("--out", required=True, help="FILE.npy (float32 in [0,1], (N,H,W) grayscale or (N,H,W,3) "
                                                 "colour), FILE.png (grid) or DIR (PNGs)")
     s.add_argument("--seed", type=int, default=None)
-    s.add_argument("--label", type=int, default=None,
-                   help="class to draw, 0 .. K-1 for a run of K classes (conditional runs: fast, cgan, cgan32)")
+    s.add_argument("--label", default=None,
+                   help="class to draw, 0 .. K-1 for a run of K classes, or a class folder's name (conditional runs: "
+                        "fast, cgan, cgan32, cgan64)")
     s.set_defaults(handler="gan_lab.cli:cmd_sample")
 
 
@@ -137,8 +138,9 @@ def add_interpolate(sub):
     p.add_argument("--steps", type=int, default=10, help="images per interpolation, endpoints included (default 10)")
     p.add_argument("--method", default="slerp", metavar="{slerp,linear}", help="slerp (spherical, default) or linear")
     p.add_argument("--seed", type=int, default=0, help="seed of the endpoint noise (default 0)")
-    p.add_argument("--label", type=int, default=None,
-                   help="class label for a conditional generator (default: row i uses class i modulo the class count)")
+    p.add_argument("--label", default=None,
+                   help="class for a conditional generator, a number or a class folder's name (default: row i uses "
+                        "class i modulo the class count)")
     p.set_defaults(handler="gan_lab.explore:run_interpolate_command")
 
 

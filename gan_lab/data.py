@@ -413,6 +413,17 @@ def fit_images(images, image_size: int | None = None, channels: int | None = Non
                      for img in x])
 
 
+def class_names(dataset: str) -> list[str]:
+    """The class names of ``dataset`` in label order: a folder's class sub-folders (sorted, as
+    :func:`load_image_folder` numbers them; none for a flat folder), else none (MNIST's and CIFAR-10's classes
+    are their numbers)."""
+    dataset = normalize_name(dataset)
+    if not is_folder(dataset):
+        return []
+    folder = Path(dataset.split(":", 1)[1]).expanduser()
+    return _image_files(folder.resolve())[1] if folder.is_dir() else []
+
+
 def folder_picture_names(folder) -> list[str]:
     """The pictures :func:`load_image_folder` reads below ``folder``, as paths relative to it, in the order of
     its images (files it could not decode included: then the list is longer than the images)."""

@@ -21,7 +21,7 @@ from PIL import Image
 
 from gan_lab.data import to_unit_range
 from gan_lab.plots import image_grid, save_grid
-from gan_lab.runs import load_generator
+from gan_lab.runs import class_index, load_generator
 from gan_lab.sampling import generate, is_conditional, noise_dim_of, num_classes_of
 
 PARALLEL_TOL = 1e-6
@@ -286,6 +286,8 @@ def run_interpolate_command(args) -> int:
     if label is not None and not is_conditional(generator):
         raise ValueError(f"--label {label}: the generator of {args.run_dir} is unconditional (noise input only); "
                          "drop --label")
+    if label is not None:
+        label = class_index(preset, num_classes_of(generator), label)
     images = interpolate(generator, n_rows=rows, steps=steps, method=method, seed=seed, output=preset.output,
                          noise_dim=preset.noise_dim, label=label)
     save_interpolation(images, out)

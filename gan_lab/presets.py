@@ -390,6 +390,14 @@ register(Preset(
     channels=3, architecture="dcgan_conditional", loss="bce", noise_dim=100, width=32, batch_size=64, epochs=200,
     g_lr=2e-4, d_lr=2e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999, sample_every=500, sample_unit="step",
     reference="Mirza & Osindero 2014; projection discriminator: Miyato & Koyama 2018"))
+register(Preset(
+    name="cgan64", description="Class-conditional CPU recipe at 64×64 RGB for a folder with one sub-folder per "
+    "class: cgan32's networks at 64×64 with fast64's spectral norm, minibatch std, Adam 5e-4, batch 32, bf16 "
+    "auto and EMA BatchNorm statistics", dataset="folder", image_size=64, channels=3,
+    architecture="dcgan_conditional", loss="bce", noise_dim=100, width=32, batch_size=32, epochs=2000, g_lr=5e-4,
+    d_lr=5e-4, g_beta1=0.5, d_beta1=0.5, ema_decay=0.999, ema_bn_samples=512, spectral_norm=True,
+    minibatch_std=True, precision="auto", sample_every=250, sample_unit="step",
+    reference="gan_lab (README, Ask for hearts; benchmarks/results/cgan64-emoji-64-face-heart-3000.txt)"))
 
 TRUE_WORDS = ("true", "1", "yes", "on")
 FALSE_WORDS = ("false", "0", "no", "off")

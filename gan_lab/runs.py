@@ -38,7 +38,7 @@ import numpy as np
 import tensorflow as tf
 
 import gan_lab.models  # noqa: F401  registers gan_lab's own layers, which saved .keras files may hold
-from gan_lab.data import dataset_label
+from gan_lab.data import class_names, dataset_label
 from gan_lab.files import atomic_write, atomic_write_json
 from gan_lab.presets import Preset
 from gan_lab.sampling import noise_dim_of, num_classes_of, sample as sample_images
@@ -220,8 +220,21 @@ def sample(run_dir, n: int = 64, seed: int | None = None, label=None) -> np.ndar
         if not preset.conditional:
             raise ValueError(f"--label needs a conditional run (preset cgan or fast); {run_dir} was trained with "
                              f"{preset.name!r}, which draws images without labels")
-        classes = num_classes_of(generator)
-        if not 0 <= int(label) < classes:
-            raise ValueError(f"label = {label} is invalid: expected a class from 0 to {classes - 1} (the run "
-                             f"was trained on {classes} classes)")
+        label = class_index(preset, num_classes_of(generator), label)
     return sample_images(generator, n, seed=seed, labels=label, output=preset.output)
+
+
+def class_index(preset: Preset, classes: int, label) -> int:
+    """The class number of ``label`` for a conditional run of ``classes`` classes: a number 0 .. classes-1 (an
+    int, or text of digits), or the name of one of its data's classes (a class folder's sub-folder name, see
+    :func:`gan_lab.data.class_names`)."""
+    names = class_names(preset.dataset)
+    names = names if len(names) == classes else []  # the folder changed since: its names may not match
+    known = f" or one of its class names ({', '.join(names)})" if names else ""
+    text = str(label).strip()
+    if text in names:
+        return names.index(text)
+    if not re.fullmatch(r"\d+", text) or int(text) >= classes:
+        raise ValueError(f"label = {label!r} is invalid: expected a class from 0 to {classes - 1}{known} (the run "
+                         f"was trained on {classes} classes)")
+    return int(text)

@@ -258,6 +258,52 @@ def test_nearest_names_counts_the_words_of_the_folder_and_of_the_samples_nearest
     assert p.returncode == 2 and "--n 0: expected" in p.stderr
 
 
+def test_classes_from_names_links_each_picture_into_the_class_of_its_first_word(tmp_path):
+    from gan_lab.data import load_image_folder
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    colours = {"u1_red_heart.png": (200, 0, 0), "u2_smiling_face_with_heart_eyes.png": (250, 200, 0),
+               "u3_racing_car.png": (0, 0, 200), "u4_Blue_HEART.png": (0, 0, 250)}
+    for name, colour in colours.items():
+        Image.new("RGB", (8, 8), colour).save(flat / name)
+    (flat / "README.md").write_text("not a picture")
+    out = _run("benchmarks/classes_from_names.py", str(flat), "--words", "face", "heart", "--out", str(tmp_path / "c"))
+    assert [line.split() for line in out.splitlines()[:3]] == [["face", "1", "pictures"], ["heart", "2", "pictures"],
+                                                               ["other", "1", "pictures"]]
+    images, labels, classes = load_image_folder(tmp_path / "c", image_size=8, cache_dir=tmp_path / "cache",
+                                                verbose=False)
+    assert classes == ["face", "heart", "other"] and sorted(labels.tolist()) == [0, 1, 1, 2]
+    by_colour = {tuple(int(v) for v in image[4, 4]): int(y) for image, y in zip(images, labels)}
+    assert by_colour == {(250, 200, 0): 0, (200, 0, 0): 1, (0, 0, 250): 1, (0, 0, 200): 2}
+    assert sorted(p.name for p in flat.iterdir()) == sorted([*colours, "README.md"])  # the source is unchanged
+    (tmp_path / "empty").mkdir()
+    for args, message in (([flat, "--words", "face", "--out", tmp_path / "c"], "is not empty"),
+                          ([flat, "--words", "Other", "--out", tmp_path / "d"], "holds 'other'"),
+                          ([tmp_path / "empty", "--words", "face", "--out", tmp_path / "e"], "holds no pictures")):
+        p = subprocess.run([sys.executable, "benchmarks/classes_from_names.py", *map(str, args)], capture_output=True,
+                           text=True, env=ENV, cwd=REPO)
+        assert p.returncode == 2 and message in p.stderr, p.stderr
+
+
+def test_nearest_names_gives_a_conditional_run_a_column_per_class_and_shows_the_asked_class(tmp_path):
+    _run("benchmarks/classes_from_names.py", str(DATA_DIR / "emoji-64"), "--words", "face", "heart", "--out",
+         str(tmp_path / "classes"))
+    run = tmp_path / "g"
+    assert main(["train", "--preset", "cgan64", "--image-size", "32", "--width", "4", "--batch-size", "16",
+                 "--data-dir", str(tmp_path / "classes"), "--max-steps", "2", "--out", str(run), "--quiet"]) == 0
+    out = _run("benchmarks/nearest_names.py", str(run), "--n", "30", "--words", "heart", "face", "--show", "heart",
+               "--out", str(tmp_path / "names.txt"))
+    header = [line for line in out.splitlines() if line.startswith("| word")][0]
+    assert [c.strip() for c in header.strip("|").split("|")][2:] == [
+        f"share of the class {c} samples nearest one" for c in ("face", "heart", "other")]
+    table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| word", "| ---"))]
+    columns = list(zip(*[[float(v.strip(" |")) for v in line.split(" | ")[1:]] for line in table]))
+    assert len(columns) == 4 and all(sum(c) == pytest.approx(1, abs=2e-3) for c in columns)
+    assert "the first 10 samples of class heart" in out  # every third of 30 samples is a heart
+    with Image.open(tmp_path / "names-heart.png") as im:  # 10 samples, each + its picture: 8 columns, 3 rows
+        assert im.size == (2 * (8 * 34 + 2), 2 * (3 * 34 + 2))
+
+
 def test_grow_probe_runs_both_stages_and_scores_the_ema_generator(tmp_path):
     out = _run("benchmarks/grow_probe.py", "--seed", "3", "--steps32", "3", "--steps64", "2", "--width", "4",
                "--n", "120", "--out", str(tmp_path / "g"))

@@ -19,7 +19,7 @@ from gan_lab.models import (CONDITIONAL, OPTIONS, MinibatchStd, build_pair, dcga
 from gan_lab.presets import FIELD_TYPES, PRESETS, get_preset
 from gan_lab.runs import sample
 
-COLOUR_PRESETS = ("dcgan64", "keras_faces", "dcgan64_half", "fast64", "fast32", "cgan32")
+COLOUR_PRESETS = ("dcgan64", "keras_faces", "dcgan64_half", "fast64", "fast32", "cgan32", "cgan64")
 
 
 @pytest.mark.parametrize("size, layout", [(64, (4, 4)), (32, (4, 3)), (28, (7, 2)), (48, (6, 3)), (128, (4, 5))])
@@ -85,9 +85,14 @@ def test_colour_presets_state_their_flops_and_validate():
     half_scale = (2 * 16 * 16 * 16 * 3 * 32 + 2 * 8 * 8 * 16 * 32 * 64 + 2 * 4 * 4 * 16 * 64 * 128
                   + 2 * 4 * 4 * 129)
     assert flops["fast64"]["discriminator"] == flops["dcgan64_half"]["discriminator"] + 2 * 4 * 4 + half_scale
+    # cgan64: dcgan64_half's layers with the label's 32-d embedding beside the noise (32 more inputs to G's first
+    # Dense, to 4·4·256) and D's minibatch std channel (4×4 more inputs to its logit)
+    assert flops["cgan64"]["generator"] == flops["dcgan64_half"]["generator"] + 2 * 32 * 4 * 4 * 256
+    assert flops["cgan64"]["discriminator"] == flops["dcgan64_half"]["discriminator"] + 2 * 4 * 4
     for name in COLOUR_PRESETS:
         p = PRESETS[name].validate()
-        assert p.channels == 3 and p.image_size in (32, 64) and p.dataset == ("cifar10" if p.conditional else "folder")
+        assert p.channels == 3 and p.image_size in (32, 64) and p.dataset == ("cifar10" if name == "cgan32" else "folder")
+    assert PRESETS["cgan64"].conditional and PRESETS["cgan64"].image_size == 64
     d = PRESETS["dcgan64"]
     assert (d.batch_size, d.g_lr, d.d_lr, d.g_beta1, d.noise_dim) == (128, 2e-4, 2e-4, 0.5, 100)
 

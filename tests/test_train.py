@@ -193,6 +193,16 @@ def test_a_conditional_run_takes_its_class_count_from_the_data(tmp_path, emoji_s
     grid = Image.open(run / "generated_samples" / "step_000000.png")
     assert grid.size[1] / grid.size[0] == pytest.approx(3 / 8, rel=0.05)  # a row per class × 8 columns
     assert main(["sample", str(run), "--label", "3", "--out", str(tmp_path / "x.npy")]) == 2
+    # a class is also asked for by its sub-folder's name
+    np.testing.assert_array_equal(sample(run, n=2, seed=0, label="class_2"), sample(run, n=2, seed=0, label=2))
+    with pytest.raises(ValueError, match=r"label = 'heart' is invalid: expected a class from 0 to 2 or one of its "
+                                         r"class names \(class_0, class_1, class_2\)"):
+        sample(run, n=2, label="heart")
+    assert main(["sample", str(run), "--label", "class_1", "--n", "4", "--seed", "0", "--out",
+                 str(tmp_path / "c1.npy")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "c1.npy"), sample(run, n=4, seed=0, label=1))
+    assert main(["interpolate", str(run), "--label", "class_0", "--rows", "2", "--steps", "3", "--out",
+                 str(tmp_path / "i.png")]) == 0
     assert main(["train", "--resume", str(run), "--max-steps", "4", "--quiet"]) == 0
 
 
