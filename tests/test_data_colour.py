@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from conftest import DATA_DIR
-from gan_lab.data import (DatasetError, DatasetFormatError, DatasetNotFoundError, dataset_label, find_celeba,
-                          fit_images, load_dataset, load_image_folder, normalize_name, read_cifar10,
+from gan_lab.data import (DatasetError, DatasetFormatError, DatasetNotFoundError, classes_from_names, dataset_label,
+                          find_celeba, fit_images, load_dataset, load_image_folder, normalize_name, read_cifar10,
                           resolve_dataset, training_batches)
 
 EMOJI = DATA_DIR / "emoji-64"
@@ -225,3 +225,30 @@ def test_fit_images_resizes_mnist_shaped_arrays():
     assert fit_images(x) is x  # no shape asked for: unchanged
     y = fit_images(x, 32, 3)
     assert y.shape == (3, 32, 32, 3) and y[0, 16, 16].tolist() == [255, 255, 255] and y[0, 0, 0, 0] == 0
+
+
+def test_classes_from_names_links_each_picture_into_the_class_of_its_first_word(tmp_path):
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    colours = {"u1_red_heart.png": (200, 0, 0), "u2_smiling_face_with_heart_eyes.png": (250, 200, 0),
+               "u3_racing_car.png": (0, 0, 200), "u4_Blue_HEART.png": (0, 0, 250)}
+    for name, colour in colours.items():
+        Image.new("RGB", (8, 8), colour).save(flat / name)
+    (flat / "README.md").write_text("not a picture")
+    counts = classes_from_names(flat, ["face", "heart"], tmp_path / "c")
+    assert counts == {"face": 1, "heart": 2, "other": 1}
+    images, labels, classes = load_image_folder(tmp_path / "c", image_size=8, cache_dir=tmp_path / "cache",
+                                                verbose=False)
+    assert classes == ["face", "heart", "other"] and sorted(labels.tolist()) == [0, 1, 1, 2]
+    by_colour = {tuple(int(v) for v in image[4, 4]): int(y) for image, y in zip(images, labels)}
+    assert by_colour == {(250, 200, 0): 0, (200, 0, 0): 1, (0, 0, 250): 1, (0, 0, 200): 2}
+    assert sorted(p.name for p in flat.iterdir()) == sorted([*colours, "README.md"])  # the source is unchanged
+    (tmp_path / "empty").mkdir()
+    for args, message in (((flat, ["face"], tmp_path / "c"), "is not empty"),
+                          ((flat, ["Other"], tmp_path / "d"), "holds 'other'"),
+                          ((flat, [" "], tmp_path / "d"), "expected at least one word"),
+                          ((tmp_path / "empty", ["face"], tmp_path / "e"), "holds no pictures"),
+                          ((tmp_path / "nowhere", ["face"], tmp_path / "e"), "is not a folder")):
+        with pytest.raises(ValueError, match=message):
+            classes_from_names(*args)
+
