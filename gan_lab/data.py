@@ -29,10 +29,10 @@ import io
 import json
 import os
 import pickle
+import shutil
 import struct
 import tarfile
 import warnings
-import shutil
 import zlib
 from collections import Counter
 from pathlib import Path
@@ -421,7 +421,7 @@ def class_names(dataset: str) -> list[str]:
     :func:`load_image_folder` numbers them; none for a flat folder), else none (MNIST's and CIFAR-10's classes
     are their numbers)."""
     dataset = normalize_name(dataset)
-    if not is_folder(dataset):
+    if not is_folder(dataset) or ":" not in dataset:  # a bare "folder" names no folder yet (--data-dir does)
         return []
     folder = Path(dataset.split(":", 1)[1]).expanduser()
     return _image_files(folder.resolve())[1] if folder.is_dir() else []

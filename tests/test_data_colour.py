@@ -10,9 +10,9 @@ import pytest
 from PIL import Image
 
 from conftest import DATA_DIR
-from gan_lab.data import (DatasetError, DatasetFormatError, DatasetNotFoundError, classes_from_names, dataset_label,
-                          find_celeba, fit_images, load_dataset, load_image_folder, normalize_name, read_cifar10,
-                          resolve_dataset, training_batches)
+from gan_lab.data import (DatasetError, DatasetFormatError, DatasetNotFoundError, class_names, classes_from_names,
+                          dataset_label, find_celeba, fit_images, load_dataset, load_image_folder, normalize_name,
+                          read_cifar10, resolve_dataset, training_batches)
 
 EMOJI = DATA_DIR / "emoji-64"
 
@@ -243,6 +243,8 @@ def test_classes_from_names_links_each_picture_into_the_class_of_its_first_word(
     by_colour = {tuple(int(v) for v in image[4, 4]): int(y) for image, y in zip(images, labels)}
     assert by_colour == {(250, 200, 0): 0, (200, 0, 0): 1, (0, 0, 250): 1, (0, 0, 200): 2}
     assert sorted(p.name for p in flat.iterdir()) == sorted([*colours, "README.md"])  # the source is unchanged
+    assert class_names(f"folder:{tmp_path / 'c'}") == ["face", "heart", "other"]  # what sample --label NAME reads
+    assert class_names(f"folder:{flat}") == [] and class_names("folder") == [] and class_names("mnist") == []
     (tmp_path / "empty").mkdir()
     for args, message in (((flat, ["face"], tmp_path / "c"), "is not empty"),
                           ((flat, ["Other"], tmp_path / "d"), "holds 'other'"),
