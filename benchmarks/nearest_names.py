@@ -27,7 +27,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from gan_lab.data import load_image_folder  # noqa: E402
+from gan_lab.data import class_names  # noqa: E402
 from gan_lab.nearest import nearest_training  # noqa: E402
 from gan_lab.plots import save_grid  # noqa: E402
 from gan_lab.runs import load_generator  # noqa: E402
@@ -58,8 +58,7 @@ def main(argv=None):
     folder = Counter(first_word(name, args.words) for name in names)
     groups = {"samples": list(range(args.n))}
     if is_conditional(generator):  # nearest_training draws the classes in turn: sample j is class j % classes
-        classes = load_image_folder(preset.dataset.split(":", 1)[1], preset.image_size, preset.channels,
-                                    verbose=False)[2]
+        classes = class_names(preset.dataset)
         groups = {f"class {c} samples": list(range(i, args.n, len(classes))) for i, c in enumerate(classes)}
     shares = {g: Counter(first_word(names[nearest[j, 0]], args.words) for j in js) for g, js in groups.items()}
     lines = [f"$ python benchmarks/nearest_names.py {shlex.join(sys.argv[1:] if argv is None else argv)}",
