@@ -218,8 +218,8 @@ def sample(run_dir, n: int = 64, seed: int | None = None, label=None) -> np.ndar
     preset, generator = load_generator(run_dir)
     if label is not None:
         if not preset.conditional:
-            raise ValueError(f"--label needs a conditional run (preset cgan or fast); {run_dir} was trained with "
-                             f"{preset.name!r}, which draws images without labels")
+            raise ValueError(f"--label needs a conditional run (presets cgan, fast, cgan32, cgan64); {run_dir} was "
+                             f"trained with {preset.name!r}, which draws images without labels")
         label = class_index(preset, num_classes_of(generator), label)
     return sample_images(generator, n, seed=seed, labels=label, output=preset.output)
 
