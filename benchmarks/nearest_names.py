@@ -3,9 +3,10 @@
 In a folder whose file names say what each picture is (emoji-64: ``u2764_heavy_black_heart.png``) the nearest
 training picture of a sample (between pixels, ``gan_lab.nearest``, as ``gan-lab nearest``) names what the sample
 lies closest to. For each word of ``--words`` this prints the share of the folder's pictures whose name holds it
-and the share of samples whose nearest picture's name does (a name counts for the first of the words it holds;
-``other``: none), and writes a grid of up to 24 samples whose nearest picture holds ``--show``, each beside that
-picture: does a sample near a heart draw a heart, or only its colours?
+and the share of samples whose nearest picture's name does (a name counts for the first of the words it holds,
+as a whole word or its plural, ``gan_lab.data.name_class``; ``other``: none), and writes a grid of up to 24
+samples whose nearest picture holds ``--show``, each beside that picture: does a sample near a heart draw a
+heart, or only its colours?
 
 A conditional run (``cgan64`` on a class folder, `benchmarks/classes_from_names.py`) draws its classes in turn;
 the table then has a column per class (the shares among that class's samples), and the grid shows the samples of
@@ -27,7 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from gan_lab.data import class_names  # noqa: E402
+from gan_lab.data import class_names, name_class  # noqa: E402
 from gan_lab.nearest import nearest_training  # noqa: E402
 from gan_lab.plots import save_grid  # noqa: E402
 from gan_lab.runs import load_generator  # noqa: E402
@@ -37,17 +38,13 @@ WORDS = ("heart", "face", "hand", "clock", "arrow", "square", "circle", "sign", 
 SHOWN = 24
 
 
-def first_word(name: str, words) -> str:
-    """The first of ``words`` that ``name`` holds, else ``"other"``."""
-    return next((w for w in words if w in name), "other")
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("run", help="a run folder (preset.json + generator.keras) trained on a folder of pictures")
     ap.add_argument("--n", type=int, default=2000, help="samples drawn (default 2000, noise seed 0)")
     ap.add_argument("--words", nargs="+", default=list(WORDS), help=f"words of the names (default {' '.join(WORDS)})")
-    ap.add_argument("--show", default="heart", help="grid of the samples whose nearest picture holds this word")
+    ap.add_argument("--show", default="heart",
+                    help="grid of the samples whose nearest picture is of this word (one of --words, or other)")
     ap.add_argument("--out", required=True, help="the table (.txt); the grid goes beside it (<stem>-<show>.png)")
     args = ap.parse_args(argv)
     if args.n < 1:
@@ -55,12 +52,12 @@ def main(argv=None):
     preset, generator = load_generator(args.run)
     found = nearest_training(generator, preset.dataset, preset.output, n=args.n, rows=args.n, k=1)
     x, train, names, nearest = found.samples, found.train, found.names, found.neighbours
-    folder = Counter(first_word(name, args.words) for name in names)
+    folder = Counter(name_class(name, args.words) for name in names)
     groups = {"samples": list(range(args.n))}
     if is_conditional(generator):  # nearest_training draws the classes in turn: sample j is class j % classes
         classes = class_names(preset.dataset)
         groups = {f"class {c} samples": list(range(i, args.n, len(classes))) for i, c in enumerate(classes)}
-    shares = {g: Counter(first_word(names[nearest[j, 0]], args.words) for j in js) for g, js in groups.items()}
+    shares = {g: Counter(name_class(names[nearest[j, 0]], args.words) for j in js) for g, js in groups.items()}
     lines = [f"$ python benchmarks/nearest_names.py {shlex.join(sys.argv[1:] if argv is None else argv)}",
              f"{args.n} samples of {Path(args.run).name} ({preset.name}, seed 0 noise); their nearest of the "
              f"{len(train)} training pictures between pixels", "",
@@ -70,7 +67,8 @@ def main(argv=None):
               + " | ".join(f"{shares[g][w] / len(js):.3f}" for g, js in groups.items()) + " |"
               for w in (*args.words, "other")]
     asked = groups.get(f"class {args.show} samples")
-    shown = (asked if asked else [j for j in range(args.n) if args.show in names[nearest[j, 0]]])[:SHOWN]
+    near_show = [j for j in range(args.n) if name_class(names[nearest[j, 0]], [*args.words, args.show]) == args.show]
+    shown = (asked if asked else near_show)[:SHOWN]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if shown:

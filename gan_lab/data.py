@@ -29,6 +29,7 @@ import io
 import json
 import os
 import pickle
+import re
 import shutil
 import struct
 import tarfile
@@ -427,10 +428,19 @@ def class_names(dataset: str) -> list[str]:
     return _image_files(folder.resolve())[1] if folder.is_dir() else []
 
 
+def name_class(name, words) -> str:
+    """The first of ``words`` that is a word of the file name ``name``, or whose plural (the word + "s") is, else
+    ``"other"``. The name's words are its stem split at every character that is neither a letter nor a digit,
+    compared case-insensitively: "u1f495_two_hearts.png" is a heart, but "u1f501_clockwise_arrows.png" is not a
+    clock, nor "u1face_u+1face.png" a face (a part of a word does not count)."""
+    name_words = set(re.split(r"[\W_]+", Path(name).stem.lower()))
+    return next((w for w in words if w.lower() in name_words or f"{w.lower()}s" in name_words), OTHER_CLASS)
+
+
 def classes_from_names(folder, words, out) -> Counter:
     """Sort a flat ``folder`` of pictures into a class folder by words of their file names: every picture lying
-    directly in ``folder`` is linked into ``out/<word>/``, the first of ``words`` its name holds
-    (case-insensitive; with ``["face", "heart"]`` a "smiling face with heart-shaped eyes" is a face), or into
+    directly in ``folder`` is linked into ``out/<word>/``, its :func:`name_class` (the first of ``words`` that is
+    a word of its name; with ``["face", "heart"]`` a "smiling face with heart-shaped eyes" is a face), or into
     ``out/other/``. Symbolic links, or copies where the file system has none; ``folder`` is not changed. Returns
     the count of each class. Refuses an ``out`` that already holds files (classes made with other words would
     mix). A conditional preset (``cgan64``) trains on ``out``; its labels number the classes in sorted order."""
@@ -449,8 +459,7 @@ def classes_from_names(folder, words, out) -> Counter:
         raise ValueError(f"folder {str(folder)!r} holds no pictures directly ({', '.join(IMAGE_EXTENSIONS)})")
     counts = Counter()
     for picture in pictures:
-        name = picture.name.lower()
-        label = next((w for w in words if w.lower() in name), OTHER_CLASS)
+        label = name_class(picture.name, words)
         target = out / label / picture.name
         target.parent.mkdir(parents=True, exist_ok=True)
         try:

@@ -239,20 +239,22 @@ def test_nearest_names_counts_the_words_of_the_folder_and_of_the_samples_nearest
     run = tmp_path / "g"
     assert main(["train", "--preset", "fast32", "--width", "4", "--batch-size", "16", "--data-dir",
                  str(DATA_DIR / "emoji-64"), "--max-steps", "2", "--out", str(run), "--quiet"]) == 0
-    out = _run("benchmarks/nearest_names.py", str(run), "--n", "60", "--words", "heart", "face", "--show", "u",
+    out = _run("benchmarks/nearest_names.py", str(run), "--n", "60", "--words", "heart", "face", "--show", "other",
                "--out", str(tmp_path / "names.txt"))
     table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| word", "| ---"))]
     rows = {line.split(" | ")[0][2:]: [float(v.strip(" |")) for v in line.split(" | ")[1:]] for line in table}
-    names = folder_picture_names(DATA_DIR / "emoji-64")
-    hearts = sum("heart" in n for n in names)
-    faces = sum("face" in n and "heart" not in n for n in names)  # a name counts for its first word
-    assert rows["heart"][0] == pytest.approx(hearts / len(names), abs=5e-4)
-    assert rows["face"][0] == pytest.approx(faces / len(names), abs=5e-4)
+    name_words = [n.lower().replace(".png", "").split("_") for n in folder_picture_names(DATA_DIR / "emoji-64")]
+    hearts = sum("heart" in w or "hearts" in w for w in name_words)  # whole words or their plural, not "u1face"
+    faces = sum(("face" in w or "faces" in w) and not ("heart" in w or "hearts" in w) for w in name_words)
+    assert (hearts, faces) == (26, 162)  # a name counts for its first word
+    assert rows["heart"][0] == pytest.approx(hearts / len(name_words), abs=5e-4)
+    assert rows["face"][0] == pytest.approx(faces / len(name_words), abs=5e-4)
     assert sum(v[0] for v in rows.values()) == pytest.approx(1, abs=2e-3)
     assert sum(v[1] for v in rows.values()) == pytest.approx(1, abs=2e-3)
     assert (tmp_path / "names.txt").read_text().startswith("$ python benchmarks/nearest_names.py")
-    with Image.open(tmp_path / "names-u.png") as im:  # every emoji-64 name holds "u": 24 samples, each + picture
-        assert im.size == (2 * (8 * 34 + 2), 2 * (6 * 34 + 2))  # 8 columns, 6 rows of 32 px + 2 px padding, 2×
+    shown = min(24, round(rows["other"][1] * 60))  # "other": samples whose nearest name holds neither word
+    with Image.open(tmp_path / "names-other.png") as im:  # each sample followed by its nearest picture
+        assert im.size == (2 * (8 * 34 + 2), 2 * (-(-2 * shown // 8) * 34 + 2))  # 8 columns of 32 px + 2 px, 2×
     p = subprocess.run([sys.executable, "benchmarks/nearest_names.py", str(run), "--n", "0", "--out",
                         str(tmp_path / "u.txt")], capture_output=True, text=True, env=ENV, cwd=REPO)
     assert p.returncode == 2 and "--n 0: expected" in p.stderr

@@ -11,8 +11,8 @@ from PIL import Image
 
 from conftest import DATA_DIR
 from gan_lab.data import (DatasetError, DatasetFormatError, DatasetNotFoundError, class_names, classes_from_names,
-                          dataset_label, find_celeba, fit_images, load_dataset, load_image_folder, normalize_name,
-                          read_cifar10, resolve_dataset, training_batches)
+                          dataset_label, find_celeba, fit_images, load_dataset, load_image_folder, name_class,
+                          normalize_name, read_cifar10, resolve_dataset, training_batches)
 
 EMOJI = DATA_DIR / "emoji-64"
 
@@ -225,6 +225,25 @@ def test_fit_images_resizes_mnist_shaped_arrays():
     assert fit_images(x) is x  # no shape asked for: unchanged
     y = fit_images(x, 32, 3)
     assert y.shape == (3, 32, 32, 3) and y[0, 16, 16].tolist() == [255, 255, 255] and y[0, 0, 0, 0] == 0
+
+
+def test_classes_from_names_matches_whole_words_of_a_name_or_their_plural(tmp_path):
+    # emoji-64's names: the code point "u1face" holds "face", "multiplication" holds "cat", "clockwise" holds
+    # "clock"; none of them is a face, a cat or a clock. "two hearts" are hearts.
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    names = {"u1face_u+1face.png": "other", "u2716_heavy_multiplication_x.png": "other",
+             "u1f501_clockwise_open_circle_arrows.png": "other", "u1f495_two_hearts.png": "heart",
+             "u1f570_mantelpiece_clock.png": "clock", "u1f639_cat-face with tears.png": "cat",
+             "u1f570_CLOCK_FACE_ONE_OCLOCK.png": "clock"}
+    for name in names:
+        Image.new("RGB", (8, 8)).save(flat / name)
+    words = ["clock", "cat", "face", "heart"]
+    assert {name: name_class(name, words) for name in names} == names
+    counts = classes_from_names(flat, words, tmp_path / "c")
+    assert counts == {"other": 3, "heart": 1, "clock": 2, "cat": 1}
+    assert sorted(p.name for p in (tmp_path / "c" / "other").iterdir()) == sorted(
+        name for name, c in names.items() if c == "other")
 
 
 def test_classes_from_names_links_each_picture_into_the_class_of_its_first_word(tmp_path):
