@@ -448,6 +448,10 @@ def classes_from_names(folder, words, out) -> Counter:
     words = [w.strip() for w in words if w.strip()]
     if not words:
         raise ValueError("words = [] is invalid: expected at least one word, e.g. ['face', 'heart']")
+    joined = [w for w in words if re.search(r"[\W_]", w)]
+    if joined:
+        raise ValueError(f"words holds {joined[0]!r}: expected single words of letters and digits (a name's words "
+                         "are split at every other character, so this could never match); give them one by one")
     if OTHER_CLASS in (w.lower() for w in words):
         raise ValueError(f"words holds {OTHER_CLASS!r}, the class of the pictures no word names: choose other words")
     if not folder.is_dir():

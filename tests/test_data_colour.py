@@ -268,6 +268,8 @@ def test_classes_from_names_links_each_picture_into_the_class_of_its_first_word(
     for args, message in (((flat, ["face"], tmp_path / "c"), "is not empty"),
                           ((flat, ["Other"], tmp_path / "d"), "holds 'other'"),
                           ((flat, [" "], tmp_path / "d"), "expected at least one word"),
+                          ((flat, ["red heart"], tmp_path / "d"), "holds 'red heart': expected single words"),
+                          ((flat, ["face", "heart_eyes"], tmp_path / "d"), "holds 'heart_eyes': expected single"),
                           ((tmp_path / "empty", ["face"], tmp_path / "e"), "holds no pictures"),
                           ((tmp_path / "nowhere", ["face"], tmp_path / "e"), "is not a folder")):
         with pytest.raises(ValueError, match=message):
