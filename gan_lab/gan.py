@@ -21,7 +21,8 @@ import tensorflow as tf
 from gan_lab.augment import make_augment
 from gan_lab.data import to_unit_range
 from gan_lab.distribute import loggable
-from gan_lab.losses import get_loss, gradient_penalty, info_code_loss, r1_penalty, reconstruction_loss
+from gan_lab.losses import (get_loss, gradient_penalty, info_code_loss, mode_seeking_loss, r1_penalty,
+                             reconstruction_loss)
 from gan_lab.models import cluster_of_noise, code_of_noise, preset_pair, with_code_head, with_recon_decoders
 from gan_lab.ops import sample_noise
 from gan_lab.plots import show_images
@@ -112,7 +113,7 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
                noise_dim: int, d_steps: int = 1, labels=None, num_classes: int = 10, gp_weight: float = 0.0,
                flip_labels: bool = False, augment=None, code_head=None, info_weight: float = 1.0,
                label_of_noise=None, r1_weight: float = 0.0, r1_every: int = 1, recon_head=None,
-               recon_weight: float = 1.0):
+               recon_weight: float = 1.0, mode_seeking: float = 0.0):
     """One GAN update (trace it inside a ``tf.function`` or a Keras ``train_step``).
 
     ``d_steps`` discriminator steps on the real batch and fresh fake batches, then one generator step; every
@@ -140,6 +141,9 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     [logits, whole, part]`` sharing the discriminator's layers (:func:`gan_lab.models.with_recon_decoders`); the
     real batch (after DiffAugment, if any) goes through it, with a random quarter per image, and
     ``recon_weight`` times :func:`gan_lab.losses.reconstruction_loss` is added to the discriminator's loss.
+    ``mode_seeking`` (λ, MSGAN, Mao et al. 2019): in the generator step the second half of the fakes gets the
+    first half's classes, and λ times :func:`gan_lab.losses.mode_seeking_loss` of the pairs (row i and row
+    i + batch/2) is added to the generator's loss (not to the reported ``g_loss``).
 
     Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
     real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits); with a
@@ -161,9 +165,12 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
 
     takes_classes = is_conditional(generator)
 
-    def fake_batch(k):
+    def fake_batch(k, paired=False):
         noise = seeds.noise(batch, k, noise_dim)
         classes = seeds.labels(batch, k, num_classes) if takes_classes else None
+        if paired and takes_classes:  # mode seeking: rows i and i + batch/2 share a class
+            half = batch // 2
+            classes = tf.concat([classes[:half], classes[:half], classes[2 * half:]], axis=0)
         images = generator([noise, classes] if takes_classes else noise, training=True)
         fake_labels = classes if label_of_noise is None else label_of_noise(noise, classes=classes)
         return _as_images_for(discriminator, images), fake_labels, noise
@@ -210,10 +217,14 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
             scaled = total / replicas if replicas > 1 else total
         d_optimizer.apply_gradients(zip(tape.gradient(scaled, d_vars), d_vars))
     with tf.GradientTape() as tape:
-        fake, fake_labels, noise = fake_batch(d_steps)
+        fake, fake_labels, noise = fake_batch(d_steps, paired=bool(mode_seeking))
         g_out, info = D_fake(fake, fake_labels, noise, seeds(d_steps, seeds.AUGMENT_FAKE))
         g_loss = g_loss_fn(g_out)
         total = g_loss + info_weight * info if code_head is not None else g_loss
+        if mode_seeking:
+            half = batch // 2
+            total = total + mode_seeking * mode_seeking_loss(fake[:half], fake[half:2 * half], noise[:half],
+                                                             noise[half:2 * half])
         scaled = total / replicas if replicas > 1 else total
     g_vars = generator.trainable_variables
     g_optimizer.apply_gradients(zip(tape.gradient(scaled, g_vars), g_vars))
@@ -295,6 +306,9 @@ class GAN(keras.Model):
     discriminator that redraw the real images from its features, and the discriminator's loss gains
     ``recon_weight`` times their reconstruction loss (see :func:`gan_update`).
 
+    With ``mode_seeking`` = λ > 0 (MSGAN, Mao et al. 2019) the generator's loss gains λ times
+    :func:`gan_lab.losses.mode_seeking_loss` of pairs of fakes drawn for the same class (see :func:`gan_update`).
+
     With ``cluster_frequencies`` (self-conditioning, Liu et al. 2020) the discriminator's labels are clusters,
     the generator picks a cluster from its noise with these frequencies (one row per class for clusters within
     classes; :func:`gan_lab.models.with_cluster_prior`) and the data are ``(images, clusters)`` batches
@@ -304,7 +318,8 @@ class GAN(keras.Model):
     def __init__(self, generator, discriminator, noise_dim=None, d_steps: int = 1, seed=None,
                  ema_decay: float = 0.0, gp_weight: float = 0.0, num_classes: int | None = None, augment=None,
                  info_codes: int = 0, info_weight: float = 1.0, cluster_frequencies=None, r1_weight: float = 0.0,
-                 r1_every: int = 1, recon_weight: float = 0.0, ema_bn_samples: int = 0, **kwargs):
+                 r1_every: int = 1, recon_weight: float = 0.0, ema_bn_samples: int = 0,
+                 mode_seeking: float = 0.0, **kwargs):
         super().__init__(**kwargs)
         self.generator = generator
         self.discriminator = discriminator
@@ -319,6 +334,7 @@ class GAN(keras.Model):
         self.info_weight = float(info_weight)
         self.recon_weight = float(recon_weight)
         self.recon_head = with_recon_decoders(discriminator) if recon_weight else None
+        self.mode_seeking = float(mode_seeking)
         self.noise_dim = int(noise_dim or noise_dim_of(generator))
         self.d_steps = int(d_steps)
         self.seed = _resolve_seed(seed)
@@ -398,7 +414,7 @@ class GAN(keras.Model):
                          gp_weight=self.gp_weight, flip_labels=self.flip_labels, augment=self.augment,
                          code_head=self.code_head, info_weight=self.info_weight, label_of_noise=label_of_noise,
                          r1_weight=self.r1_weight, r1_every=self.r1_every, recon_head=self.recon_head,
-                         recon_weight=self.recon_weight)
+                         recon_weight=self.recon_weight, mode_seeking=self.mode_seeking)
         if self.ema_generator is not None:
             self._update_ema()
         return loggable(out)
@@ -494,6 +510,7 @@ def build_gan(preset, cluster_frequencies=None) -> GAN:
                   ema_decay=preset.ema_decay, gp_weight=preset.gp_weight, augment=make_augment(preset.diff_augment),
                   info_codes=preset.info_codes, info_weight=preset.info_weight, r1_weight=preset.r1_weight,
                   r1_every=preset.r1_every, recon_weight=preset.recon_weight, ema_bn_samples=preset.ema_bn_samples,
+                  mode_seeking=preset.mode_seeking,
                   cluster_frequencies=(generator.get_layer("cluster").frequencies
                                        if preset.clusters or preset.class_clusters else None))
     finally:

@@ -363,6 +363,22 @@ def r1_penalty(critic, real):
     return tf.reduce_mean(tf.reduce_sum(tf.square(grads), axis=tf.range(1, tf.rank(grads))))
 
 
+def mode_seeking_loss(images_1, images_2, noise_1, noise_2, eps=1e-5):
+    """The mode-seeking term of MSGAN (Mao et al. 2019, "Mode Seeking Generative Adversarial Networks for Diverse
+    Image Synthesis", eq. 3): two pictures drawn for the same class from noise ``noise_1`` and ``noise_2`` should
+    differ as their noise does, so the generator maximizes
+
+        d_I(G(c, z1), G(c, z2)) / d_z(z1, z2),   d: the mean absolute difference (the paper's code),
+
+    and minimizes its reciprocal, returned here: ``1 / (ratio + eps)``. A generator that ignores its noise for a
+    class (every sample the same picture) makes the ratio 0 and this term large. Pairs are row by row. Multiply
+    by λ (1 in the paper) and add to the generator's loss.
+    """
+    images_1, images_2, noise_1, noise_2 = _as_float(images_1, images_2, noise_1, noise_2)
+    ratio = tf.reduce_mean(tf.abs(images_1 - images_2)) / tf.reduce_mean(tf.abs(noise_1 - noise_2))
+    return 1.0 / (ratio + eps)
+
+
 def reconstruction_loss(real, whole, part, quarters):
     """The reconstruction loss of a self-supervised discriminator (Liu et al. 2021, "Towards Faster and
     Stabilized GAN Training for High-fidelity Few-shot Image Synthesis" (FastGAN), §3.2, eq. 4): decoders on

@@ -60,6 +60,8 @@ class Preset:
     recon_weight: float = 0.0         # FastGAN's self-supervised D (Liu et al. 2021): decoders redraw the real
                                       # images from D's 8×8 and 16×16 features, this weight on their loss in D's
                                       # loss; 0 = off (architecture dcgan_any, pictures of 32, 64, 128, ...)
+    mode_seeking: float = 0.0         # MSGAN (Mao et al. 2019): λ of the term that makes two fakes of one class
+                                      # differ as their noise does, added to G's loss; 0 = off
     diff_augment: str = ""            # DiffAugment policy applied to real and fake images before D, e.g.
                                       # "color,translation,cutout" (gan_lab.augment); "" = off
     info_codes: int = 0               # InfoGAN (Chen et al. 2016): G reads a categorical code of this many values
@@ -154,6 +156,9 @@ class Preset:
         for name in ("gp_weight", "r1_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "a number >= 0 (0 turns the penalty off)")
+        if self.mode_seeking < 0 or (self.mode_seeking and self.batch_size < 2):
+            raise bad("mode_seeking", "a number >= 0 (0 turns the term off; 1 in the MSGAN paper), and 0 with a batch "
+                      "of 1 (the term compares pairs of fakes)")
         if self.info_codes and not 2 <= self.info_codes < self.noise_dim:
             raise bad("info_codes", f"0 (off) or from 2 to noise_dim - 1 = {self.noise_dim - 1} (the code is read "
                       "from the first info_codes noise values)")

@@ -85,6 +85,43 @@ def test_r1_weight_adds_half_gamma_times_the_penalty_to_the_discriminator_loss(m
     assert build_gan(get_preset("fast64", r1_weight=0.5, width=8)).r1_weight == 0.5
 
 
+def test_mode_seeking_pairs_fakes_of_one_class_and_only_it_moves_the_generator():
+    """mode_seeking λ (MSGAN): D is constant (a zero output layer that does not train), so the adversarial loss
+    gives G no gradient and any change of G comes from the mode-seeking term. A generator that ignores its noise
+    draws one picture per class: the pairs (rows i and i + batch/2) share a class, their pictures are equal, the
+    term's gradient is 0 and G stays as it was (had the pairs other classes, their pictures would differ and G
+    would move). A generator that reads its noise moves with λ = 1 and stays with λ = 0."""
+    classes, noise_dim, batch = 4, 8, 16
+
+    def update(reads_noise, weight):
+        keras.utils.set_random_seed(0)
+        z, c = keras.Input((noise_dim,)), keras.Input((1,), dtype="int32")
+        by_class = keras.layers.Reshape((28, 28, 1))(keras.layers.Embedding(classes, 28 * 28)(c))
+        by_noise = keras.layers.Reshape((28, 28, 1))(keras.layers.Dense(28 * 28, trainable=reads_noise,
+                                                                        kernel_initializer="zeros"
+                                                                        if not reads_noise else "glorot_uniform")(z))
+        g = keras.Model([z, c], keras.layers.Activation("tanh")(keras.layers.Add()([by_class, by_noise])))
+        x, y = keras.Input((28, 28, 1)), keras.Input((1,), dtype="int32")
+        zero = keras.layers.Dense(1, kernel_initializer="zeros")(keras.layers.Flatten()(x))
+        table = keras.layers.Embedding(classes, 1, embeddings_initializer="zeros")
+        d = keras.Model([x, y], keras.layers.Add()([zero, keras.layers.Flatten()(table(y))]))
+        d_opt, g_opt = keras.optimizers.SGD(0.0), keras.optimizers.Adam(1e-2)
+        before = [w.numpy().copy() for w in g.trainable_variables]
+        gan_update(g, d, d_opt, g_opt, *get_loss("bce"), np.zeros((batch, 28, 28, 1), "float32"),
+                   StepSeeds(0, g_opt.iterations, 1), noise_dim, labels=np.zeros((batch, 1), "int32"),
+                   num_classes=classes, mode_seeking=weight)
+        return max(float(np.abs(w.numpy() - b).max()) for w, b in zip(g.trainable_variables, before))
+
+    drawn = keras.ops.convert_to_numpy(StepSeeds(0, tf.Variable(0, dtype="int64"), 1).labels(batch, 1, classes))
+    assert (drawn[:batch // 2] != drawn[batch // 2:]).any()  # unpaired, the update's classes would differ
+    assert update(reads_noise=False, weight=1.0) == 0.0
+    assert update(reads_noise=True, weight=0.0) == 0.0
+    assert update(reads_noise=True, weight=1.0) > 1e-3
+    assert build_gan(get_preset("fast64", mode_seeking=1.0, width=8)).mode_seeking == 1.0
+    with pytest.raises(ValueError, match="0 with a batch of 1"):
+        get_preset("cgan64", mode_seeking=1.0, batch_size=1).validate()
+
+
 def test_lazy_r1_is_an_extra_discriminator_step_on_n_times_the_penalty_every_n_updates(mnist_small):
     """r1_every N = 2 (lazy R1, Karras et al. 2020): update 1 is the plain update (no penalty, no extra step);
     after update 2, one more D step on γ·N/2·R1 alone, so D's weights are the plain run's minus lr·∇(γ·N/2·R1)

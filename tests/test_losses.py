@@ -305,3 +305,15 @@ def test_reconstruction_loss_is_the_mean_squared_error_to_the_resized_picture_an
     expected = np.mean((whole - pooled) ** 2) + np.mean((part - crops) ** 2)
     assert val(losses.reconstruction_loss(real, whole, part, quarters)) == pytest.approx(expected, rel=1e-10)
     assert val(losses.reconstruction_loss(real, pooled, crops, quarters)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_mode_seeking_loss_is_the_reciprocal_of_the_picture_to_noise_distance_ratio():
+    """MSGAN's term (Mao et al. 2019): 1 / (mean|I1 − I2| / mean|z1 − z2| + 1e-5); a generator that ignores its
+    noise (I1 = I2) gets 1 / 1e-5, pictures that differ more than their noise get less than 1."""
+    rng = np.random.default_rng(1)
+    i1, i2 = rng.uniform(-1, 1, (2, 4, 8, 8, 3))
+    z1, z2 = rng.uniform(-1, 1, (2, 4, 16))
+    ratio = np.abs(i1 - i2).sum() / i1.size / (np.abs(z1 - z2).sum() / z1.size)
+    assert val(losses.mode_seeking_loss(i1, i2, z1, z2)) == pytest.approx(1 / (ratio + 1e-5), rel=1e-10)
+    assert val(losses.mode_seeking_loss(i1, i1, z1, z2)) == pytest.approx(1e5, rel=1e-10)
+    assert val(losses.mode_seeking_loss(3 * i1, -3 * i1, z1, z1 + 0.1)) < 1.0

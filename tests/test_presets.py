@@ -53,6 +53,7 @@ def test_non_finite_or_mistyped_values_are_refused_by_the_parser(name, text):
     ("info_codes", 96, r"info_codes = 96 is invalid: expected 0 \(off\) or from 2 to noise_dim - 1 = 95"),
     ("info_codes", 1, "info_codes = 1 is invalid"),
     ("info_weight", 0.0, "info_weight = 0.0 is invalid: expected a number > 0"),
+    ("mode_seeking", -1.0, r"mode_seeking = -1.0 is invalid: expected a number >= 0 \(0 turns the term off"),
 ])
 def test_validate_names_the_field_the_value_and_the_flag(field, value, expected):
     with pytest.raises(ValueError, match=expected):
