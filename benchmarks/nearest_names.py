@@ -11,6 +11,9 @@ heart, or only its colours?
 A conditional run (``cgan64`` on a class folder, `benchmarks/classes_from_names.py`) draws its classes in turn;
 the table then has a column per class (the shares among that class's samples), and the grid shows the samples of
 the class named ``--show`` (when there is one), each beside its nearest picture: asked for a heart, does it draw one?
+A second table gives each class's spread: the mean distance between two of its samples beside the mean distance
+between two of its training pictures (pixels in [0, 1], as ``gan-lab nearest``). A class whose samples are all one
+picture has a spread near 0 however real each looks.
 
     GAN_LAB_DATA_DIR=../shared/data python benchmarks/nearest_names.py RUN --n 2000 --show heart \\
         --out benchmarks/results/nearest-names-emoji-64.txt
@@ -36,6 +39,17 @@ from gan_lab.sampling import is_conditional  # noqa: E402
 
 WORDS = ("heart", "face", "hand", "clock", "arrow", "square", "circle", "sign", "moon")
 SHOWN = 24
+
+
+def mean_distance(pictures) -> str:
+    """The mean Euclidean distance between two different pictures of ``pictures`` (any shape), to 2 decimals;
+    "-" for fewer than two."""
+    rows = np.asarray(pictures, np.float64).reshape(len(pictures), -1)
+    if len(rows) < 2:
+        return "-"
+    squares = (rows ** 2).sum(1)
+    gram = np.maximum(squares[:, None] + squares[None, :] - 2 * rows @ rows.T, 0.0)
+    return f"{np.sqrt(gram).sum() / (len(rows) * (len(rows) - 1)):.2f}"
 
 
 def main(argv=None):
@@ -66,6 +80,13 @@ def main(argv=None):
     lines += [f"| {w} | {folder[w] / len(names):.3f} | "
               + " | ".join(f"{shares[g][w] / len(js):.3f}" for g, js in groups.items()) + " |"
               for w in (*args.words, "other")]
+    if is_conditional(generator):
+        lines += ["", "| class | mean distance between two of its samples | between two of its training pictures |",
+                  "| --- | --- | --- |"]
+        for c in classes:
+            real = [i for i, name in enumerate(names) if Path(name).parts[0] == c]
+            lines.append(f"| {c} | {mean_distance(x[groups[f'class {c} samples']])} | "
+                         f"{mean_distance(train[real] / 255.0)} |")
     asked = groups.get(f"class {args.show} samples")
     near_show = [j for j in range(args.n) if name_class(names[nearest[j, 0]], [*args.words, args.show]) == args.show]
     shown = (asked if asked else near_show)[:SHOWN]

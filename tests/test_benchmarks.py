@@ -17,6 +17,7 @@ from PIL import Image
 from conftest import DATA_DIR
 
 from gan_lab.cli import main
+from gan_lab.data import load_image_folder
 from gan_lab.gan import build_gan
 from gan_lab.presets import get_preset
 from gan_lab.runs import Run
@@ -284,9 +285,19 @@ def test_nearest_names_gives_a_conditional_run_a_column_per_class_and_shows_the_
     header = [line for line in out.splitlines() if line.startswith("| word")][0]
     assert [c.strip() for c in header.strip("|").split("|")][2:] == [
         f"share of the class {c} samples nearest one" for c in ("face", "heart", "other")]
-    table = [line for line in out.splitlines() if line.startswith("| ") and not line.startswith(("| word", "| ---"))]
+    tables = out.split("| class |")
+    table = [line for line in tables[0].splitlines() if line.startswith("| ") and not line.startswith(("| word",
+                                                                                                       "| ---"))]
     columns = list(zip(*[[float(v.strip(" |")) for v in line.split(" | ")[1:]] for line in table]))
     assert len(columns) == 4 and all(sum(c) == pytest.approx(1, abs=2e-3) for c in columns)
+    spread = {line.split(" | ")[0][2:]: [float(v.strip(" |")) for v in line.split(" | ")[1:]]
+              for line in tables[1].splitlines() if line.startswith("| ") and not line.startswith("| ---")}
+    assert list(spread) == ["face", "heart", "other"] and all(v[0] > 0 for v in spread.values())
+    images, labels, _ = load_image_folder(tmp_path / "classes", image_size=32, cache_dir=tmp_path / "cache",
+                                          verbose=False)
+    hearts = images[labels == 1].reshape(int((labels == 1).sum()), -1) / 255.0
+    pairs = [np.linalg.norm(a - b) for i, a in enumerate(hearts) for b in hearts[i + 1:]]
+    assert spread["heart"][1] == pytest.approx(np.mean(pairs), abs=0.006)  # between two of the 23 hearts
     assert "the first 10 samples of class heart" in out  # every third of 30 samples is a heart
     with Image.open(tmp_path / "names-heart.png") as im:  # 10 samples, each + its picture: 8 columns, 3 rows
         assert im.size == (2 * (8 * 34 + 2), 2 * (3 * 34 + 2))
