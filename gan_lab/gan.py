@@ -143,7 +143,8 @@ def gan_update(generator, discriminator, d_optimizer, g_optimizer, d_loss_fn, g_
     ``recon_weight`` times :func:`gan_lab.losses.reconstruction_loss` is added to the discriminator's loss.
     ``mode_seeking`` (λ, MSGAN, Mao et al. 2019): in the generator step the second half of the fakes gets the
     first half's classes, and λ times :func:`gan_lab.losses.mode_seeking_loss` of the pairs (row i and row
-    i + batch/2) is added to the generator's loss (not to the reported ``g_loss``).
+    i + batch/2) is added to the generator's loss (not to the reported ``g_loss``); an unconditional
+    generator's pairs are any two of its fakes.
 
     Returns a dict of scalar tensors: ``d_loss``, ``g_loss``, and the discriminator's mean raw outputs on
     real and fake images (``real_score``, ``fake_score``; for BCE losses these are logits); with a
