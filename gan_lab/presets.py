@@ -156,9 +156,11 @@ class Preset:
         for name in ("gp_weight", "r1_weight"):
             if getattr(self, name) < 0:
                 raise bad(name, "a number >= 0 (0 turns the penalty off)")
-        if self.mode_seeking < 0 or (self.mode_seeking and self.batch_size < 2):
-            raise bad("mode_seeking", "a number >= 0 (0 turns the term off; 1 in the MSGAN paper), and 0 with a batch "
-                      "of 1 (the term compares pairs of fakes)")
+        if self.mode_seeking < 0:
+            raise bad("mode_seeking", "a number >= 0 (0 turns the term off; 1 in the MSGAN paper)")
+        if self.mode_seeking and self.batch_size < 2:
+            raise bad("mode_seeking", f"0 with a batch of {self.batch_size} (the term compares pairs of fakes): "
+                      "set batch_size to 2 or more, or mode_seeking to 0")
         if self.info_codes and not 2 <= self.info_codes < self.noise_dim:
             raise bad("info_codes", f"0 (off) or from 2 to noise_dim - 1 = {self.noise_dim - 1} (the code is read "
                       "from the first info_codes noise values)")
