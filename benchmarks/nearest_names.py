@@ -88,8 +88,8 @@ def main(argv=None):
             lines.append(f"| {c} | {mean_distance(x[groups[f'class {c} samples']])} | "
                          f"{mean_distance(train[real] / 255.0)} |")
     asked = groups.get(f"class {args.show} samples")
-    near_show = [j for j in range(args.n) if name_class(names[nearest[j, 0]], [*args.words, args.show]) == args.show]
-    shown = (asked if asked else near_show)[:SHOWN]
+    shown = (asked or [j for j in range(args.n)
+                       if name_class(names[nearest[j, 0]], [*args.words, args.show]) == args.show])[:SHOWN]
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     if shown:
